@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Rebuilds the example guest programs in examples/bin from examples/src with GNU as/ld and gcc.
+# The binaries are committed, so running the examples needs no toolchain; this script is for
+# changing them. Linux-ABI examples are static ELF executables that also run natively.
+set -euo pipefail
+cd "$(dirname "$0")"
+mkdir -p bin
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for name in loop fib sort dispatch callchain; do
+    as --64 -I src -o "$tmp/$name.o" "src/$name.S"
+    ld -static -nostdlib -o "bin/$name.elf" "$tmp/$name.o"
+done
+
+# The C example, with the flags the interpreter is required to cover.
+gcc -O2 -ffreestanding -fcf-protection=none -mgeneral-regs-only -fno-pie -no-pie -static -nostdlib \
+    -fno-stack-protector -fno-asynchronous-unwind-tables -o bin/primes.elf src/primes.c
+
+# Bare-metal flat binary at 0x100000 (the ELF is kept for disassembly).
+as --64 -o "$tmp/serial-idt.o" src/serial-idt.S
+ld -static -nostdlib -Ttext=0x100000 -e start -o "$tmp/serial-idt.elf" "$tmp/serial-idt.o"
+objcopy -O binary "$tmp/serial-idt.elf" bin/serial-idt.bin
+
+ls -l bin

@@ -1,0 +1,36 @@
+# Recursive fibonacci: fib(30) = 832040 through 2.7 million calls. Exits with 832040 & 0xff = 40.
+        .include "linux.inc"
+        .globl  _start
+_start:
+        mov     $30, %edi
+        call    fib
+        mov     %rax, %r12
+        PRINT   msg, msg_len
+        mov     %r12, %rdi
+        call    print_u64
+        PRINT   newline, 1
+        movzbl  %r12b, %edi
+        jmp     exit_with
+
+# fib(%rdi) -> %rax
+        .globl  fib
+fib:
+        cmp     $2, %rdi
+        jb      1f
+        push    %rbx
+        push    %rdi
+        lea     -1(%rdi), %rdi
+        call    fib
+        mov     %rax, %rbx
+        pop     %rdi
+        lea     -2(%rdi), %rdi
+        call    fib
+        add     %rbx, %rax
+        pop     %rbx
+        ret
+1:      mov     %rdi, %rax
+        ret
+
+        .section .rodata
+msg:    .ascii  "fib(30) = "
+        msg_len = . - msg

@@ -1,0 +1,24 @@
+# A counted loop: sum of (i * 3) ^ i for i < 10,000,000. Exits with the sum's low byte.
+        .include "linux.inc"
+        .globl  _start
+_start:
+        xor     %eax, %eax
+        xor     %ecx, %ecx
+        mov     $10000000, %r8d
+1:      imul    $3, %rcx, %rdx
+        xor     %rcx, %rdx
+        add     %rdx, %rax
+        inc     %rcx
+        cmp     %r8, %rcx
+        jb      1b
+        mov     %rax, %r12
+        PRINT   msg, msg_len
+        mov     %r12, %rdi
+        call    print_u64
+        PRINT   newline, 1
+        movzbl  %r12b, %edi
+        jmp     exit_with
+
+        .section .rodata
+msg:    .ascii  "loop: sum = "
+        msg_len = . - msg

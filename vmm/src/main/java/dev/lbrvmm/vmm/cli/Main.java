@@ -1,0 +1,84 @@
+package dev.lbrvmm.vmm.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code lbrvmm}: the command line. */
+@Command(name = "lbrvmm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "A VMM harness that models how KVM gives guests Intel's Last Branch Recording.",
+        subcommands = {RunCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit status of 'run': the guest's own status (Linux exit(n), or (v << 1) | 1 for isa-debug-exit),",
+                "0 when every vCPU halted, " + ExitCodes.GUEST_CRASHED + " when the guest crashed (triple fault),",
+                ExitCodes.BAD_INPUT + " for a config or program that cannot be used, " + ExitCodes.USAGE + " for bad arguments."})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Console streams for the current invocation (tests pass their own). */
+    static final class Console {
+        final PrintStream out;
+        final PrintStream err;
+
+        Console(PrintStream out, PrintStream err) {
+            this.out = out;
+            this.err = err;
+        }
+    }
+
+    private final Console console;
+
+    Main(Console console) {
+        this.console = console;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(console.err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, System.out, System.err));
+    }
+
+    /** Runs the command line with the given console streams and returns the exit status. */
+    public static int execute(String[] args, PrintStream out, PrintStream err) {
+        Console console = new Console(out, err);
+        CommandLine cl = new CommandLine(new Main(console), new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                if (cls == RunCommand.class) {
+                    return cls.cast(new RunCommand(console));
+                }
+                if (cls == BenchCommand.class) {
+                    return cls.cast(new BenchCommand(console));
+                }
+                return CommandLine.defaultFactory().create(cls);
+            }
+        });
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setExitCodeExceptionMapper(e -> ExitCodes.USAGE);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("lbrvmm: " + ex.getMessage());
+            err.println("Try 'lbrvmm " + (ex.getCommandLine().getCommandName().equals("lbrvmm") ? "" : ex.getCommandLine().getCommandName() + " ")
+                    + "--help' for usage.");
+            return ExitCodes.USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, c, r) -> {
+            err.println("lbrvmm: internal error: " + ex);
+            return ExitCodes.INTERNAL;
+        });
+        return cl.execute(args);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"lbrvmm " + (v == null ? "(development build)" : v),
+                    "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.lbrvmm.vmm.cli;
+
+import dev.lbrvmm.vmm.machine.GuestConfig;
+import dev.lbrvmm.vmm.machine.GuestConfigException;
+import dev.lbrvmm.vmm.machine.GuestConfigLoader;
+import dev.lbrvmm.vmm.machine.Machine;
+import dev.lbrvmm.vmm.machine.MachineException;
+import dev.lbrvmm.vmm.machine.MachineExit;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code lbrvmm run [CONFIG] [-o key=value]... [--kernel FILE] [--dump-lbr FILE]}. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Builds a guest from a HOCON config and runs it until it exits.",
+                "Without CONFIG the defaults of reference.conf apply (one vCPU, skylake-client, 64 MiB)."})
+final class RunCommand implements Callable<Integer> {
+    private final Main.Console console;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG", description = "Guest config file (HOCON).")
+    Path config;
+
+    @Option(names = "-o", paramLabel = "key=value", description = "Override any config key, e.g. -o guest.vcpus=2 or -o 'guest.msrs.\"0x1d9\"=1'.")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "Guest program to run instead of the config's guest.program.path.")
+    Path kernel;
+
+    @Option(names = "--dump-lbr", paramLabel = "FILE", description = "Write each vCPU's LBR stack as JSON to FILE when the guest exits.")
+    Path dumpLbr;
+
+    RunCommand(Main.Console console) {
+        this.console = console;
+    }
+
+    @Override
+    public Integer call() {
+        try {
+            if (dumpLbr != null) {
+                throw new MachineException("--dump-lbr: the LBR model is not available yet in this build");
+            }
+            GuestConfig cfg = GuestConfigLoader.load(config, overrides);
+            if (kernel != null) {
+                cfg = cfg.withProgram(new GuestConfig.Program(kernel, cfg.program().format(), cfg.program().loadAddress(),
+                        cfg.program().entry()));
+            }
+            try (Machine m = Machine.create(cfg, console.out, console.err)) {
+                MachineExit exit = m.run();
+                if (exit.kind() == MachineExit.Kind.TRIPLE_FAULT || exit.kind() == MachineExit.Kind.INTERNAL_ERROR) {
+                    console.err.println("lbrvmm: guest crashed: " + exit.message());
+                } else if (exit.kind() == MachineExit.Kind.HALTED) {
+                    console.err.println("lbrvmm: " + exit.message());
+                }
+                return exit.status();
+            }
+        } catch (GuestConfigException | MachineException e) {
+            console.err.println("lbrvmm: error: " + e.getMessage());
+            return ExitCodes.BAD_INPUT;
+        }
+    }
+}

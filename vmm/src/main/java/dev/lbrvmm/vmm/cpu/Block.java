@@ -1,0 +1,17 @@
+package dev.lbrvmm.vmm.cpu;
+
+/** A decoded straight-line run of instructions ending at a control transfer or possible exit. */
+final class Block {
+    /** Longest block; keeps budget cuts and self-modification re-decodes cheap. */
+    static final int MAX_INSNS = 64;
+
+    final long rip;
+    final Insn[] insns;
+    final int byteLen;
+
+    Block(long rip, Insn[] insns, int byteLen) {
+        this.rip = rip;
+        this.insns = insns;
+        this.byteLen = byteLen;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.lbrvmm.vmm.cpu;
+
+/**
+ * MOVS, STOS, LODS, SCAS and CMPS with their REP/REPE/REPNE forms. Registers are updated after
+ * every element, so a fault in the middle leaves a restartable state as on hardware; REP MOVS
+ * and REP STOSB with DF = 0 over in-bounds, non-overlapping ranges are done as bulk copies.
+ * A REP instruction retires as one instruction.
+ */
+final class StringOps {
+    private StringOps() {}
+
+    static void exec(Cpu c, Insn in) {
+        int size = in.size;
+        long step = c.directionDown() ? -size : size;
+        boolean rep = in.ext != 0;
+        long count = rep ? counter(c, in) : 1;
+        if (rep && count == 0) {
+            return;
+        }
+        switch (in.op) {
+            case Op.MOVS -> {
+                if (rep && step > 0 && bulkMovs(c, in, count)) {
+                    return;
+                }
+                do {
+                    long si = addr(c, in, Cpu.RSI);
+                    long di = addr(c, in, Cpu.RDI);
+                    c.store(di, size, c.load(si + seg(c, in), size)); // the destination is always ES
+                    advance(c, in, Cpu.RSI, step);
+                    advance(c, in, Cpu.RDI, step);
+                } while (rep && decrement(c, in) != 0);
+            }
+            case Op.STOS -> {
+                long v = c.readRegister(Cpu.RAX, size);
+                if (rep && step > 0 && size == 1 && bulkStosb(c, in, count, v)) {
+                    return;
+                }
+                do {
+                    c.store(addr(c, in, Cpu.RDI), size, v);
+                    advance(c, in, Cpu.RDI, step);
+                } while (rep && decrement(c, in) != 0);
+            }
+            case Op.LODS -> {
+                do {
+                    c.writeRegister(Cpu.RAX, size, c.load(addr(c, in, Cpu.RSI) + seg(c, in), size));
+                    advance(c, in, Cpu.RSI, step);
+                } while (rep && decrement(c, in) != 0);
+            }
+            case Op.SCAS -> {
+                long acc = c.readRegister(Cpu.RAX, size);
+                do {
+                    c.compare(acc, c.load(addr(c, in, Cpu.RDI), size), size);
+                    advance(c, in, Cpu.RDI, step);
+                } while (rep && decrement(c, in) != 0 && c.zeroFlag() == (in.ext == 1));
+            }
+            default -> { // CMPS
+                do {
+                    long a = c.load(addr(c, in, Cpu.RSI) + seg(c, in), size);
+                    long b = c.load(addr(c, in, Cpu.RDI), size);
+                    c.compare(a, b, size);
+                    advance(c, in, Cpu.RSI, step);
+                    advance(c, in, Cpu.RDI, step);
+                } while (rep && decrement(c, in) != 0 && c.zeroFlag() == (in.ext == 1));
+            }
+        }
+    }
+
+    private static long seg(Cpu c, Insn in) {
+        // Only the source operand honours an FS/GS override; that base is applied through MSRs.
+        return in.seg == 0 ? 0 : c.readCoreMsr(in.seg == 1 ? Msr.IA32_FS_BASE : Msr.IA32_GS_BASE);
+    }
+
+    private static long counter(Cpu c, Insn in) {
+        return in.addr32 ? c.reg(Cpu.RCX) & 0xFFFF_FFFFL : c.reg(Cpu.RCX);
+    }
+
+    private static long decrement(Cpu c, Insn in) {
+        long v = counter(c, in) - 1;
+        if (in.addr32) {
+            v &= 0xFFFF_FFFFL;
+        }
+        c.setRegister(Cpu.RCX, v);
+        return v;
+    }
+
+    private static long addr(Cpu c, Insn in, int reg) {
+        return in.addr32 ? c.reg(reg) & 0xFFFF_FFFFL : c.reg(reg);
+    }
+
+    private static void advance(Cpu c, Insn in, int reg, long step) {
+        long v = c.reg(reg) + step;
+        c.setRegister(reg, in.addr32 ? v & 0xFFFF_FFFFL : v);
+    }
+
+    private static boolean bulkMovs(Cpu c, Insn in, long count) {
+        if (in.addr32 || in.seg != 0 || count > Integer.MAX_VALUE / in.size) {
+            return false;
+        }
+        GuestMemory m = c.memory();
+        int len = (int) (count * in.size);
+        long src = c.reg(Cpu.RSI);
+        long dst = c.reg(Cpu.RDI);
+        // Forward element-wise copying replicates bytes when dst lies just after src: not a memmove.
+        boolean overlapHarmful = dst > src && dst < src + len;
+        if (overlapHarmful || !m.inBounds(src, len) || !m.inBounds(dst, len)) {
+            return false;
+        }
+        m.copyWithin(src, dst, len);
+        c.setRegister(Cpu.RSI, src + len);
+        c.setRegister(Cpu.RDI, dst + len);
+        c.setRegister(Cpu.RCX, 0);
+        return true;
+    }
+
+    private static boolean bulkStosb(Cpu c, Insn in, long count, long v) {
+        if (in.addr32 || count > Integer.MAX_VALUE) {
+            return false;
+        }
+        long dst = c.reg(Cpu.RDI);
+        if (!c.memory().inBounds(dst, (int) count)) {
+            return false;
+        }
+        c.memory().fill(dst, (byte) v, (int) count);
+        c.setRegister(Cpu.RDI, dst + count);
+        c.setRegister(Cpu.RCX, 0);
+        return true;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.lbrvmm.vmm.kvm;
+
+import dev.lbrvmm.vmm.cpu.Cpu;
+import dev.lbrvmm.vmm.cpu.CpuFault;
+import dev.lbrvmm.vmm.cpu.DebugCtl;
+import dev.lbrvmm.vmm.cpu.Msr;
+
+/**
+ * The hypervisor's handling of a vCPU's MSRs: guest RDMSR/WRMSR (intercepted) and host-initiated
+ * KVM_GET/SET_MSRS. Core MSRs go to the CPU; DEBUGCTL and PERF_CAPABILITIES follow spec §4.3.
+ */
+final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
+    private final Vcpu vcpu;
+    /** Guest DEBUGCTL, as kept in the VMCS. */
+    private long debugctl;
+    private long perfCapabilities;
+
+    VcpuMsrs(Vcpu vcpu) {
+        this.vcpu = vcpu;
+        // v3 semantics: a VM with the capability reads the host's LBR format from PERF_CAPABILITIES.
+        this.perfCapabilities = vcpu.vm().guestLbr() ? vcpu.vm().kvm().hostModel().lbrFormat() : 0;
+    }
+
+    private Cpu cpu() {
+        return vcpu.cpu();
+    }
+
+    long debugctl() {
+        return debugctl;
+    }
+
+    @Override
+    public long read(int index) {
+        if (Cpu.isCoreMsr(index)) {
+            return cpu().readCoreMsr(index);
+        }
+        switch (index) {
+            case Msr.IA32_DEBUGCTL:
+                return debugctl;
+            case Msr.IA32_PERF_CAPABILITIES:
+                if (!cpu().cpuid().pdcm()) {
+                    throw CpuFault.gp(); // P1
+                }
+                return perfCapabilities;
+            default:
+                throw CpuFault.gp();
+        }
+    }
+
+    @Override
+    public void write(int index, long value) {
+        if (Cpu.isCoreMsr(index)) {
+            cpu().writeCoreMsr(index, value);
+            return;
+        }
+        switch (index) {
+            case Msr.IA32_DEBUGCTL -> writeDebugctl(value, false);
+            case Msr.IA32_PERF_CAPABILITIES -> throw CpuFault.gp(); // P2: read-only for the guest
+            default -> throw CpuFault.gp();
+        }
+    }
+
+    /**
+     * DEBUGCTL write, current-kernel rules (spec §4.3 D2): LBR and FREEZE_LBRS_ON_PMI are
+     * supported when the vCPU has LBR (or the write is host-initiated and the host has LBR);
+     * unsupported BTF or LBR bits are dropped silently; any other unsupported bit is #GP.
+     */
+    private void writeDebugctl(long value, boolean host) {
+        boolean lbrSupported = vcpu.vm().kvm().hostModel().hasLbr() && (host || vcpu.vm().guestLbr());
+        long supported = lbrSupported ? DebugCtl.LBR | DebugCtl.FREEZE_LBRS_ON_PMI : 0;
+        long ignorable = DebugCtl.BTF | DebugCtl.LBR;
+        long unsupported = value & ~supported;
+        if ((unsupported & ~ignorable) != 0) {
+            throw CpuFault.gp();
+        }
+        debugctl = value & supported;
+    }
+
+    long hostRead(int index) throws KvmException {
+        try {
+            if (index == Msr.IA32_PERF_CAPABILITIES) {
+                return perfCapabilities; // P4
+            }
+            return read(index);
+        } catch (CpuFault f) {
+            throw new KvmException("EINVAL", "vCPU " + vcpu.index() + ": " + Msr.describe(index)
+                    + " cannot be read on CPU model " + vcpu.model().name());
+        }
+    }
+
+    void hostWrite(int index, long value) throws KvmException {
+        try {
+            switch (index) {
+                case Msr.IA32_DEBUGCTL -> writeDebugctl(value, true);
+                case Msr.IA32_PERF_CAPABILITIES -> hostWritePerfCapabilities(value);
+                default -> write(index, value);
+            }
+        } catch (CpuFault f) {
+            throw new KvmException("EINVAL", String.format("vCPU %d: %s does not accept 0x%x on CPU model %s",
+                    vcpu.index(), Msr.describe(index), value, vcpu.model().name()));
+        }
+    }
+
+    private void hostWritePerfCapabilities(long value) throws KvmException {
+        if (value == perfCapabilities) {
+            return;
+        }
+        if (vcpu.hasRun()) {
+            throw new KvmException("EINVAL", "IA32_PERF_CAPABILITIES cannot change after the vCPU has run");
+        }
+        int hostFmt = vcpu.vm().kvm().hostModel().lbrFormat();
+        int fmt = (int) (value & 0x3F);
+        if (fmt != 0 && fmt != hostFmt) {
+            throw new KvmException("EINVAL", String.format("LBR format %d in IA32_PERF_CAPABILITIES differs from the host's %d",
+                    fmt, hostFmt));
+        }
+        if ((value & ~0x3FL) != 0) {
+            throw new KvmException("EINVAL", String.format("IA32_PERF_CAPABILITIES bits 0x%x are not supported", value & ~0x3FL));
+        }
+        perfCapabilities = value;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.lbrvmm.vmm.machine;
+
+import dev.lbrvmm.vmm.cpu.CpuModel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * A validated guest configuration (see reference.conf for every key and its default).
+ *
+ * @param source the config file, or null when only defaults and command-line values were used
+ */
+public record GuestConfig(
+        String name,
+        long memory,
+        int vcpus,
+        ApStart apStart,
+        CpuModel cpuModel,
+        Program program,
+        OptionalLong stackPointer,
+        List<MsrSetting> msrs,
+        SerialOutput serial,
+        boolean guestLbr,
+        Host host,
+        Path source) {
+
+    public enum ApStart { HALTED, ENTRY }
+
+    public enum Format { ELF, FLAT }
+
+    /** @param path null when no program was given */
+    public record Program(Path path, Format format, long loadAddress, OptionalLong entry) {}
+
+    /** One initial MSR value; {@code where} names the config line that set it. */
+    public record MsrSetting(int index, long value, String key, String where) {}
+
+    /** @param file null unless kind is FILE */
+    public record SerialOutput(Kind kind, Path file) {
+        public enum Kind { STDOUT, STDERR, NONE, FILE }
+    }
+
+    public record Host(int cpus, CpuModel cpuModel, long timeSlice) {}
+
+    public GuestConfig withProgram(Program p) {
+        return new GuestConfig(name, memory, vcpus, apStart, cpuModel, p, stackPointer, msrs, serial, guestLbr, host, source);
+    }
+
+    public GuestConfig withSerial(SerialOutput s) {
+        return new GuestConfig(name, memory, vcpus, apStart, cpuModel, program, stackPointer, msrs, s, guestLbr, host, source);
+    }
+}

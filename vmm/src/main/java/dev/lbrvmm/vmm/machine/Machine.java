@@ -1,0 +1,250 @@
+package dev.lbrvmm.vmm.machine;
+
+import dev.lbrvmm.vmm.cpu.Cpu;
+import dev.lbrvmm.vmm.cpu.CpuModel;
+import dev.lbrvmm.vmm.kvm.Capability;
+import dev.lbrvmm.vmm.kvm.Kvm;
+import dev.lbrvmm.vmm.kvm.KvmException;
+import dev.lbrvmm.vmm.kvm.Vcpu;
+import dev.lbrvmm.vmm.kvm.VcpuExit;
+import dev.lbrvmm.vmm.kvm.Vm;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Userspace VMM: builds a VM from a {@link GuestConfig} through the KVM API, loads the program,
+ * wires devices, and runs the vCPUs round-robin in time slices until the guest ends.
+ */
+public final class Machine implements AutoCloseable {
+    /** Stack of vCPU n > 0 started at the entry: this many bytes below vCPU n-1's. */
+    static final long AP_STACK_SPACING = 64 * 1024;
+
+    private final GuestConfig config;
+    private final Vm vm;
+    private final LoadedProgram program;
+    private final SerialOutput serial;
+    private final IoBus io = new IoBus();
+    private final LinuxSyscallShim shim;
+    private final boolean[] halted;
+    private final boolean[] dead;
+    private MachineExit exit;
+
+    private Machine(GuestConfig config, Vm vm, LoadedProgram program, SerialOutput serial) {
+        this.config = config;
+        this.vm = vm;
+        this.program = program;
+        this.serial = serial;
+        this.shim = new LinuxSyscallShim(serial);
+        this.halted = new boolean[vm.vcpus().size()];
+        this.dead = new boolean[vm.vcpus().size()];
+        io.attach(SerialPort.COM1, 8, new SerialPort(serial));
+        io.attach(DebugExit.PORT, DebugExit.SIZE, new DebugExit(status ->
+                finish(new MachineExit(MachineExit.Kind.DEBUG_EXIT, status & 0xFF, "guest wrote to isa-debug-exit: status " + status))));
+    }
+
+    /**
+     * Builds the machine.
+     *
+     * @param stdout where serial output goes when the config says stdout
+     * @param stderr where serial output goes when the config says stderr
+     */
+    public static Machine create(GuestConfig cfg, PrintStream stdout, PrintStream stderr) throws MachineException {
+        if (cfg.program().path() == null) {
+            throw new MachineException("no guest program: set guest.program.path in the config or pass --kernel FILE");
+        }
+        Kvm kvm = new Kvm(cfg.host().cpuModel());
+        Vm vm = kvm.createVm(cfg.memory());
+        CpuModel model = cfg.cpuModel();
+        if (cfg.guestLbr()) {
+            try {
+                vm.enableCap(Capability.X86_GUEST_LBR, 1, model);
+            } catch (KvmException e) {
+                throw new MachineException("kvm.guest-lbr = on was refused: " + e.getMessage());
+            }
+        }
+        for (int i = 0; i < cfg.vcpus(); i++) {
+            vm.createVcpu(model);
+        }
+        LoadedProgram program = loadProgram(cfg, vm);
+        setupRegisters(cfg, vm, program);
+        for (GuestConfig.MsrSetting m : cfg.msrs()) {
+            for (Vcpu v : vm.vcpus()) {
+                try {
+                    v.setMsr(m.index(), m.value());
+                } catch (KvmException e) {
+                    throw new MachineException(m.where() + ": " + m.key() + ": " + e.getMessage());
+                }
+            }
+        }
+        return new Machine(cfg, vm, program, openSerial(cfg, stdout, stderr));
+    }
+
+    private static LoadedProgram loadProgram(GuestConfig cfg, Vm vm) throws MachineException {
+        Path path = cfg.program().path();
+        byte[] bytes;
+        try {
+            if (!Files.isRegularFile(path)) {
+                throw new MachineException("guest program " + path + " does not exist or is not a file");
+            }
+            bytes = Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new MachineException("cannot read guest program " + path + ": " + e.getMessage());
+        }
+        try {
+            return cfg.program().format() == GuestConfig.Format.ELF
+                    ? ElfLoader.load(path, bytes, vm.memory())
+                    : FlatLoader.load(path, bytes, cfg.program().loadAddress(), cfg.program().entry(), vm.memory());
+        } catch (ProgramLoadException e) {
+            throw new MachineException(e.getMessage());
+        }
+    }
+
+    private static void setupRegisters(GuestConfig cfg, Vm vm, LoadedProgram program) throws MachineException {
+        long top = vm.memory().size();
+        long entry = cfg.program().format() == GuestConfig.Format.ELF ? cfg.program().entry().orElse(program.entry()) : program.entry();
+        List<Vcpu> vcpus = vm.vcpus();
+        for (Vcpu v : vcpus) {
+            Cpu c = v.cpu();
+            if (v.index() == 0) {
+                long sp;
+                if (cfg.stackPointer().isPresent()) {
+                    sp = cfg.stackPointer().getAsLong();
+                    if (sp <= 0 || sp > top) {
+                        throw new MachineException(String.format("guest.stack-pointer 0x%x lies outside guest memory [0, 0x%x]", sp, top));
+                    }
+                } else if (program.elf()) {
+                    sp = InitialStack.build(vm.memory(), top, cfg.name());
+                } else {
+                    sp = top;
+                }
+                c.r[Cpu.RSP] = sp;
+                c.setRip(entry);
+            } else if (cfg.apStart() == GuestConfig.ApStart.ENTRY) {
+                long sp = top - v.index() * AP_STACK_SPACING;
+                if (sp <= program.end()) {
+                    throw new MachineException("guest memory is too small for " + vcpus.size() + " vCPU stacks of "
+                            + (AP_STACK_SPACING >> 10) + " KiB above the program");
+                }
+                c.r[Cpu.RSP] = sp;
+                c.setRip(entry);
+            }
+        }
+    }
+
+    private static SerialOutput openSerial(GuestConfig cfg, PrintStream stdout, PrintStream stderr) throws MachineException {
+        return switch (cfg.serial().kind()) {
+            case STDOUT -> new SerialOutput(stdout, false);
+            case STDERR -> new SerialOutput(stderr, false);
+            case NONE -> new SerialOutput(null, false);
+            case FILE -> {
+                try {
+                    OutputStream o = new FileOutputStream(cfg.serial().file().toFile());
+                    yield new SerialOutput(o, true);
+                } catch (IOException e) {
+                    throw new MachineException("cannot open serial output file " + cfg.serial().file() + ": " + e.getMessage());
+                }
+            }
+        };
+    }
+
+    public GuestConfig config() {
+        return config;
+    }
+
+    public Vm vm() {
+        return vm;
+    }
+
+    public LoadedProgram program() {
+        return program;
+    }
+
+    /** Instructions retired by all vCPUs. */
+    public long instructionsRetired() {
+        long n = 0;
+        for (Vcpu v : vm.vcpus()) {
+            n += v.cpu().retired();
+        }
+        return n;
+    }
+
+    private void finish(MachineExit e) {
+        if (exit == null) {
+            exit = e;
+        }
+    }
+
+    /** Runs until the guest ends; the serial output is flushed before returning. */
+    public MachineExit run() {
+        long slice = config.host().timeSlice();
+        List<Vcpu> vcpus = vm.vcpus();
+        if (config.apStart() == GuestConfig.ApStart.HALTED) {
+            for (int i = 1; i < halted.length; i++) {
+                halted[i] = true;
+            }
+        }
+        try {
+            while (exit == null) {
+                boolean ran = false;
+                for (Vcpu v : vcpus) {
+                    int i = v.index();
+                    if (halted[i] || dead[i]) {
+                        continue;
+                    }
+                    ran = true;
+                    runSlice(v, slice);
+                    if (exit != null) {
+                        break;
+                    }
+                }
+                if (!ran && exit == null) {
+                    finish(new MachineExit(MachineExit.Kind.HALTED, 0, "all vCPUs halted with nothing left to wake them"));
+                }
+            }
+        } finally {
+            serial.flush();
+        }
+        return exit;
+    }
+
+    private void runSlice(Vcpu v, long slice) {
+        Cpu c = v.cpu();
+        long end = c.retired() + slice;
+        while (exit == null && c.retired() < end) {
+            VcpuExit e = v.run(end - c.retired());
+            if (e instanceof VcpuExit.Io io) {
+                if (io.in()) {
+                    v.completeIn(this.io.in(io.port(), io.size()));
+                } else {
+                    this.io.out(io.port(), io.size(), io.value());
+                }
+            } else if (e instanceof VcpuExit.Syscall) {
+                int status = shim.handle(c);
+                if (status >= 0) {
+                    finish(new MachineExit(MachineExit.Kind.GUEST_EXIT, status, "guest called exit(" + status + ")"));
+                }
+            } else if (e instanceof VcpuExit.Hlt) {
+                halted[v.index()] = true; // no interrupt source exists yet to wake it
+                return;
+            } else if (e instanceof VcpuExit.Shutdown s) {
+                dead[v.index()] = true;
+                finish(new MachineExit(MachineExit.Kind.TRIPLE_FAULT, MachineExit.CRASH_STATUS, s.reason()));
+            } else if (e instanceof VcpuExit.InternalError ie) {
+                dead[v.index()] = true;
+                finish(new MachineExit(MachineExit.Kind.INTERNAL_ERROR, MachineExit.CRASH_STATUS, ie.reason()));
+            } else {
+                return; // Preempted or Stopped: the slice ends
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        serial.close();
+    }
+}
