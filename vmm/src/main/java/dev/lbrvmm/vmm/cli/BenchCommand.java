@@ -33,10 +33,10 @@ final class BenchCommand implements Callable<Integer> {
     List<Path> configs = new ArrayList<>();
 
     @Option(names = "--repeat", description = "Measured runs per config (default: ${DEFAULT-VALUE}).")
-    int repeat = 5;
+    int repeat = 7;
 
     @Option(names = "--warmup", description = "Unmeasured runs per config first (default: ${DEFAULT-VALUE}).")
-    int warmup = 2;
+    int warmup = 3;
 
     @Option(names = "-o", paramLabel = "key=value", description = "Config override applied to every config.")
     List<String> overrides = new ArrayList<>();

@@ -8,6 +8,9 @@ final class Block {
     final long rip;
     final Insn[] insns;
     final int byteLen;
+    /** Successor cache: the blocks control most recently went to after this one. */
+    Block succA;
+    Block succB;
 
     Block(long rip, Insn[] insns, int byteLen) {
         this.rip = rip;

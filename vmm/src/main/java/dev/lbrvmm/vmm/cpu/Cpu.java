@@ -30,15 +30,16 @@ public final class Cpu {
 
     public static final long EFER_SCE = 1, EFER_LME = 1 << 8, EFER_LMA = 1 << 10;
 
-    private static final long[] MASK = {0, 0xFFL, 0xFFFFL, 0, 0xFFFF_FFFFL, 0, 0, 0, -1L};
+    static final long[] MASK = {0, 0xFFL, 0xFFFFL, 0, 0xFFFF_FFFFL, 0, 0, 0, -1L};
     private static final long[] SIGN = {0, 0x80L, 0x8000L, 0, 0x8000_0000L, 0, 0, 0, Long.MIN_VALUE};
     /** Left shift that moves an operand's sign bit to bit 63 (for sign extension). */
     private static final int[] SX_SHIFT = {0, 56, 48, 0, 32, 0, 0, 0, 0};
 
     // Lazy-flag operations.
-    private static final int F_LOGIC = 0, F_ADD = 1, F_ADC = 2, F_SUB = 3, F_SBB = 4, F_INC = 5, F_DEC = 6;
-    private static final int F_SHIFT = 7, F_EXPLICIT = 8;
+    static final int F_LOGIC = 0, F_ADD = 1, F_ADC = 2, F_SUB = 3, F_SBB = 4, F_INC = 5, F_DEC = 6;
+    static final int F_SHIFT = 7, F_EXPLICIT = 8;
 
+    private static final int STOP_CHECK_INTERVAL = 64;
     private static final int CACHE_BITS = 16;
     private static final int CACHE_MASK = (1 << CACHE_BITS) - 1;
 
@@ -49,12 +50,12 @@ public final class Cpu {
 
     /** General-purpose registers RAX..R15. */
     public final long[] r = new long[16];
-    private long rip;
+    long rip;
 
     // Lazy flags: operation, operand size, operands, result (all masked to size), auxiliary bits.
-    private int fOp = F_EXPLICIT;
-    private int fSize = 8;
-    private long fA, fB, fRes, fAux;
+    int fOp = F_EXPLICIT;
+    int fSize = 8;
+    long fA, fB, fRes, fAux;
     /** RFLAGS bits other than the arithmetic ones (bit 1 always set). */
     private long rfl = 2;
 
@@ -330,15 +331,22 @@ public final class Cpu {
                     + " was not completed before running again");
         }
         long left = budget;
+        Block b = null;
+        int blocksSinceStopCheck = STOP_CHECK_INTERVAL;
         while (left > 0) {
-            if (stopRequested) {
-                stopRequested = false;
-                return CpuExit.STOPPED;
+            // The volatile stop flag is read every STOP_CHECK_INTERVAL blocks (at most ~4K instructions late).
+            if (++blocksSinceStopCheck > STOP_CHECK_INTERVAL) {
+                blocksSinceStopCheck = 0;
+                if (stopRequested) {
+                    stopRequested = false;
+                    return CpuExit.STOPPED;
+                }
             }
             if (mem.codeEpoch() != seenEpoch) {
                 flushCodeCache();
+                b = null;
             }
-            Block b = lookup(rip);
+            b = successor(b, rip);
             Insn[] code = b.insns;
             int n = code.length;
             if (n > left) {
@@ -346,20 +354,23 @@ public final class Cpu {
             }
             int i = 0;
             try {
-                while (i < n) {
+                // RIP is stored once per block: branches set it, otherwise it is the last insn's next.
+                do {
                     Insn in = code[i++];
-                    rip = in.next;
-                    exec(in);
-                    if (mem.codeEpoch() != seenEpoch) {
-                        break;
-                    }
+                    in.handler.exec(this, in);
+                } while (i < n && mem.codeEpoch() == seenEpoch);
+                Insn last = code[i - 1];
+                if (!last.branch) {
+                    rip = last.next;
                 }
             } catch (CpuFault f) {
                 i--; // the faulting instruction does not retire
+                rip = code[i].rip;
                 raise(f, code[i]);
             } catch (RuntimeException e) {
                 Insn in = code[i - 1];
                 i--;
+                rip = in.rip;
                 shutdown = true;
                 shutdownReason = String.format("vCPU %d: internal interpreter error at RIP=0x%x (%s): %s; instruction bytes: %s",
                         index, in.rip, Op.name(in.op), e, instructionBytes(in.rip));
@@ -375,6 +386,28 @@ public final class Cpu {
             }
         }
         return CpuExit.BUDGET;
+    }
+
+    /** The block at pc, found through the previous block's two-entry successor cache when possible. */
+    private Block successor(Block prev, long pc) {
+        if (prev == null) {
+            return lookup(pc);
+        }
+        Block s = prev.succA;
+        if (s != null && s.rip == pc) {
+            return s;
+        }
+        s = prev.succB;
+        if (s != null && s.rip == pc) {
+            return s;
+        }
+        Block nb = lookup(pc);
+        if (prev.succA == null) {
+            prev.succA = nb;
+        } else {
+            prev.succB = nb;
+        }
+        return nb;
     }
 
     private Block lookup(long pc) {
@@ -415,39 +448,31 @@ public final class Cpu {
     // ------------------------------------------------------------------ registers and memory
 
     private long getReg(int n, int size) {
-        switch (size) {
-            case 8:
-                return r[n];
-            case 4:
-                return r[n] & 0xFFFF_FFFFL;
-            case 2:
-                return r[n] & 0xFFFF;
-            default:
-                return n < 16 ? r[n] & 0xFF : (r[n - 16] >>> 8) & 0xFF;
+        if (size != 1) {
+            return r[n] & MASK[size];
         }
+        return n < 16 ? r[n] & 0xFF : (r[n - 16] >>> 8) & 0xFF;
     }
 
     private void setReg(int n, int size, long v) {
-        switch (size) {
-            case 8:
-                r[n] = v;
-                break;
-            case 4:
-                r[n] = v & 0xFFFF_FFFFL;
-                break;
-            case 2:
-                r[n] = (r[n] & ~0xFFFFL) | (v & 0xFFFF);
-                break;
-            default:
-                if (n < 16) {
-                    r[n] = (r[n] & ~0xFFL) | (v & 0xFF);
-                } else {
-                    r[n - 16] = (r[n - 16] & ~0xFF00L) | ((v & 0xFF) << 8);
-                }
+        if (size >= 4) {
+            r[n] = v & MASK[size]; // 32-bit results zero-extend into the full register
+        } else {
+            setRegNarrow(n, size, v);
         }
     }
 
-    private long ea(Insn i) {
+    private void setRegNarrow(int n, int size, long v) {
+        if (size == 2) {
+            r[n] = (r[n] & ~0xFFFFL) | (v & 0xFFFF);
+        } else if (n < 16) {
+            r[n] = (r[n] & ~0xFFL) | (v & 0xFF);
+        } else {
+            r[n - 16] = (r[n - 16] & ~0xFF00L) | ((v & 0xFF) << 8);
+        }
+    }
+
+    long ea(Insn i) {
         long a = i.disp;
         if (i.base >= 0) {
             a += r[i.base];
@@ -509,16 +534,21 @@ public final class Cpu {
         }
     }
 
-    private void push(long v, int size) {
+    void push(long v, int size) {
         long sp = r[RSP] - size;
         store(sp, size, v);
         r[RSP] = sp;
     }
 
-    private long pop(int size) {
+    long pop(int size) {
         long v = load(r[RSP], size);
         r[RSP] += size;
         return v;
+    }
+
+    /** Unsigned a < b. */
+    private static boolean ult(long a, long b) {
+        return a + Long.MIN_VALUE < b + Long.MIN_VALUE;
     }
 
     private static long sx(long v, int size) {
@@ -528,18 +558,18 @@ public final class Cpu {
 
     // ------------------------------------------------------------------ lazy flags
 
-    private boolean cf() {
+    boolean cf() {
         switch (fOp) {
             case F_LOGIC:
                 return false;
             case F_ADD:
-                return Long.compareUnsigned(fRes, fA) < 0;
+                return ult(fRes, fA);
             case F_ADC:
-                return fAux != 0 ? Long.compareUnsigned(fRes, fA) <= 0 : Long.compareUnsigned(fRes, fA) < 0;
+                return fAux != 0 ? !ult(fA, fRes) : ult(fRes, fA);
             case F_SUB:
-                return Long.compareUnsigned(fA, fB) < 0;
+                return ult(fA, fB);
             case F_SBB:
-                return fAux != 0 ? Long.compareUnsigned(fA, fB) <= 0 : Long.compareUnsigned(fA, fB) < 0;
+                return fAux != 0 ? !ult(fB, fA) : ult(fA, fB);
             case F_INC:
             case F_DEC:
                 return fAux != 0;
@@ -595,14 +625,14 @@ public final class Cpu {
     }
 
     /** Evaluates condition code cc (0 = O ... 15 = G). CMP+Jcc compares the kept operands directly. */
-    private boolean cond(int cc) {
+    boolean cond(int cc) {
         boolean t;
         if (fOp == F_SUB) {
             long a = fA, b = fB;
             switch (cc >> 1) {
-                case 1 -> t = Long.compareUnsigned(a, b) < 0;
+                case 1 -> t = ult(a, b);
                 case 2 -> t = a == b;
-                case 3 -> t = Long.compareUnsigned(a, b) <= 0;
+                case 3 -> t = !ult(b, a);
                 case 6 -> t = sx(a, fSize) < sx(b, fSize);
                 case 7 -> t = sx(a, fSize) <= sx(b, fSize);
                 default -> t = slowCond(cc >> 1);
@@ -656,7 +686,7 @@ public final class Cpu {
         fAux = (c ? CF : 0) | (o ? OF : 0);
     }
 
-    private long alu(int op, long a, long b, int size) {
+    long alu(int op, long a, long b, int size) {
         long m = MASK[size];
         long res;
         switch (op) {
@@ -703,7 +733,7 @@ public final class Cpu {
 
     // ------------------------------------------------------------------ branches
 
-    private void branch(long from, long to, BranchKind kind) {
+    void branch(long from, long to, BranchKind kind) {
         BranchListener l = listener;
         if (l != null) {
             l.onBranch(from, to, kind, sel[CS] & 3);
@@ -712,7 +742,8 @@ public final class Cpu {
 
     // ------------------------------------------------------------------ executor
 
-    private void exec(Insn in) {
+    /** The common instructions, kept small enough for the JIT to inline their helpers. */
+    void exec(Insn in) {
         switch (in.op) {
             case Op.NOP, Op.PAUSE -> { }
             case Op.MOV_R_RM -> setReg(in.reg, in.size, readRm(in));
@@ -787,6 +818,59 @@ public final class Cpu {
                     setReg(in.rm, in.size, res);
                 }
             }
+            case Op.IMUL_R_RM -> setReg(in.reg, in.size, imulTrunc(getReg(in.reg, in.size), readRm(in), in.size));
+            case Op.IMUL_R_RM_I -> setReg(in.reg, in.size, imulTrunc(readRm(in), in.imm, in.size));
+            case Op.SHIFT_I -> shift(in, (int) in.imm);
+            case Op.SETCC -> writeRm(in, cond(in.ext) ? 1 : 0);
+            case Op.CMOVCC -> {
+                long v = readRm(in);
+                if (cond(in.ext)) {
+                    setReg(in.reg, in.size, v);
+                } else if (in.size == 4) {
+                    r[in.reg] &= 0xFFFF_FFFFL; // a 32-bit CMOV always zero-extends its destination
+                }
+            }
+            case Op.PUSH_R -> push(getReg(in.reg, in.size), in.size);
+            case Op.POP_R -> setReg(in.reg, in.size, pop(in.size));
+            case Op.CALL_REL -> {
+                push(in.next, 8);
+                rip = in.target;
+                branch(in.rip, in.target, BranchKind.NEAR_REL_CALL);
+            }
+            case Op.CALL_RM -> {
+                long t = readRm(in);
+                push(in.next, 8);
+                rip = t;
+                branch(in.rip, t, BranchKind.NEAR_IND_CALL);
+            }
+            case Op.RET -> {
+                long t = pop(8);
+                rip = t;
+                branch(in.rip, t, BranchKind.NEAR_RET);
+            }
+            case Op.JMP_REL -> {
+                rip = in.target;
+                branch(in.rip, in.target, BranchKind.NEAR_REL_JMP);
+            }
+            case Op.JMP_RM -> {
+                long t = readRm(in);
+                rip = t;
+                branch(in.rip, t, BranchKind.NEAR_IND_JMP);
+            }
+            case Op.JCC -> {
+                if (cond(in.ext)) {
+                    rip = in.target;
+                    branch(in.rip, in.target, BranchKind.CONDITIONAL);
+                } else {
+                    rip = in.next;
+                }
+            }
+            default -> execRare(in);
+        }
+    }
+
+    private void execRare(Insn in) {
+        switch (in.op) {
             case Op.NEG -> {
                 long a = in.mem ? ea(in) : 0;
                 long v = in.mem ? load(a, in.size) : getReg(in.rm, in.size);
@@ -810,8 +894,6 @@ public final class Cpu {
             case Op.MUL, Op.IMUL1 -> mulWide(in);
             case Op.DIV -> divUnsigned(in);
             case Op.IDIV -> divSigned(in);
-            case Op.IMUL_R_RM -> setReg(in.reg, in.size, imulTrunc(getReg(in.reg, in.size), readRm(in), in.size));
-            case Op.IMUL_R_RM_I -> setReg(in.reg, in.size, imulTrunc(readRm(in), in.imm, in.size));
             case Op.CBW -> {
                 switch (in.size) {
                     case 2 -> setReg(RAX, 2, sx(r[RAX] & 0xFF, 1));
@@ -823,18 +905,8 @@ public final class Cpu {
                 long neg = (getReg(RAX, in.size) & SIGN[in.size]) != 0 ? -1L : 0;
                 setReg(RDX, in.size, neg & MASK[in.size]);
             }
-            case Op.SHIFT_I -> shift(in, (int) in.imm);
             case Op.SHIFT_CL -> shift(in, (int) r[RCX]);
             case Op.SHLD, Op.SHRD -> doubleShift(in);
-            case Op.SETCC -> writeRm(in, cond(in.ext) ? 1 : 0);
-            case Op.CMOVCC -> {
-                long v = readRm(in);
-                if (cond(in.ext)) {
-                    setReg(in.reg, in.size, v);
-                } else if (in.size == 4) {
-                    r[in.reg] &= 0xFFFF_FFFFL; // a 32-bit CMOV always zero-extends its destination
-                }
-            }
             case Op.BT_R, Op.BT_I -> bitTest(in);
             case Op.BSF, Op.BSR -> {
                 long v = readRm(in);
@@ -908,8 +980,6 @@ public final class Cpu {
                     setReg(RAX, in.size, d);
                 }
             }
-            case Op.PUSH_R -> push(getReg(in.reg, in.size), in.size);
-            case Op.POP_R -> setReg(in.reg, in.size, pop(in.size));
             case Op.PUSH_I -> push(in.imm, in.size);
             case Op.PUSH_RM -> push(readRm(in), in.size);
             case Op.POP_RM -> {
@@ -931,42 +1001,11 @@ public final class Cpu {
                 }
                 setRflags((rflags() & ~mask) | (v & mask));
             }
-            case Op.CALL_REL -> {
-                push(in.next, 8);
-                rip = in.target;
-                branch(in.rip, in.target, BranchKind.NEAR_REL_CALL);
-            }
-            case Op.CALL_RM -> {
-                long t = readRm(in);
-                push(in.next, 8);
-                rip = t;
-                branch(in.rip, t, BranchKind.NEAR_IND_CALL);
-            }
-            case Op.RET -> {
-                long t = pop(8);
-                rip = t;
-                branch(in.rip, t, BranchKind.NEAR_RET);
-            }
             case Op.RET_I -> {
                 long t = pop(8);
                 r[RSP] += in.imm;
                 rip = t;
                 branch(in.rip, t, BranchKind.NEAR_RET);
-            }
-            case Op.JMP_REL -> {
-                rip = in.target;
-                branch(in.rip, in.target, BranchKind.NEAR_REL_JMP);
-            }
-            case Op.JMP_RM -> {
-                long t = readRm(in);
-                rip = t;
-                branch(in.rip, t, BranchKind.NEAR_IND_JMP);
-            }
-            case Op.JCC -> {
-                if (cond(in.ext)) {
-                    rip = in.target;
-                    branch(in.rip, in.target, BranchKind.CONDITIONAL);
-                }
             }
             case Op.LOOP -> {
                 // With a 0x67 prefix the count is ECX (written back zero-extended).
@@ -976,6 +1015,8 @@ public final class Cpu {
                 if (take) {
                     rip = in.target;
                     branch(in.rip, in.target, BranchKind.CONDITIONAL);
+                } else {
+                    rip = in.next;
                 }
             }
             case Op.JRCXZ -> {
@@ -983,6 +1024,8 @@ public final class Cpu {
                 if (c == 0) {
                     rip = in.target;
                     branch(in.rip, in.target, BranchKind.CONDITIONAL);
+                } else {
+                    rip = in.next;
                 }
             }
             case Op.LEAVE -> {
@@ -1001,12 +1044,14 @@ public final class Cpu {
             }
             case Op.RDMSR -> {
                 requireCpl0();
+                rip = in.rip; // the hypervisor sees the RIP of the MSR access
                 long v = msrBus.read((int) r[RCX]);
                 r[RAX] = v & 0xFFFF_FFFFL;
                 r[RDX] = v >>> 32;
             }
             case Op.WRMSR -> {
                 requireCpl0();
+                rip = in.rip;
                 msrBus.write((int) r[RCX], (r[RDX] << 32) | (r[RAX] & 0xFFFF_FFFFL));
             }
             case Op.RDTSC, Op.RDTSCP -> {
@@ -1507,6 +1552,7 @@ public final class Cpu {
     private void syscall(Insn in) {
         if (lstar == 0) {
             exit = CpuExit.SYSCALL; // nothing programmed: the VMM's Linux shim handles it
+            rip = in.next;
             return;
         }
         r[RCX] = in.next;

@@ -101,6 +101,8 @@ public final class Decoder {
         if (d.op == Op.UD) {
             d.endsBlock = true;
         }
+        d.branch = Op.isBranch(d.op);
+        d.handler = Handlers.select(d);
         return d;
     }
 

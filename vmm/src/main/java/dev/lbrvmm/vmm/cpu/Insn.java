@@ -41,6 +41,10 @@ public final class Insn {
     public long target;
     /** Sub-operation: ALU op, shift op, condition code, group extension, REP kind. */
     public int ext;
+    /** A control transfer: the executor always sets RIP itself (taken or not). */
+    public boolean branch;
+    /** Executes this instruction: a form-specialized handler, or the general executor. */
+    public Handler handler = Handlers.GENERAL;
     /** Ends the decoded block (control transfer or a possible exit to the VMM). */
     public boolean endsBlock;
 
