@@ -427,6 +427,9 @@ public final class Cpu {
         long pc = start;
         while (n < Block.MAX_INSNS) {
             Insn in = decoder.decode(pc);
+            if (n > 0 && in.observesRetired) {
+                break; // it must start its own block so the retired count is exact when it runs
+            }
             buf[n++] = in;
             pc = in.next;
             if (in.endsBlock) {
@@ -1346,7 +1349,12 @@ public final class Cpu {
         int size = in.size;
         int count = rawCount & (size == 8 ? 63 : 31);
         if (count == 0) {
-            return; // a masked count of 0 changes neither the operand nor the flags
+            // A masked count of 0 leaves the flags alone, but a 32-bit register destination is
+            // still written, which zero-extends it like any 32-bit result.
+            if (!in.mem && size == 4) {
+                r[in.rm] &= 0xFFFF_FFFFL;
+            }
+            return;
         }
         int bits = size * 8;
         long m = MASK[size];

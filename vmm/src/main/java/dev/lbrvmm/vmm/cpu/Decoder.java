@@ -102,6 +102,7 @@ public final class Decoder {
             d.endsBlock = true;
         }
         d.branch = Op.isBranch(d.op);
+        d.observesRetired = d.op == Op.RDTSC || d.op == Op.RDTSCP || d.op == Op.RDMSR || d.op == Op.WRMSR;
         d.handler = Handlers.select(d);
         return d;
     }

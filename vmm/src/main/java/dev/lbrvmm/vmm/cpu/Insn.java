@@ -45,6 +45,8 @@ public final class Insn {
     public boolean branch;
     /** Executes this instruction: a form-specialized handler, or the general executor. */
     public Handler handler = Handlers.GENERAL;
+    /** Reads the retired-instruction count (RDTSC, RDMSR, ...): always first in its block. */
+    public boolean observesRetired;
     /** Ends the decoded block (control transfer or a possible exit to the VMM). */
     public boolean endsBlock;
 
