@@ -1,0 +1,163 @@
+package dev.lbrvmm.vmm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every bad input is a clear one-line error with a non-zero status and no stack trace. */
+class BadInputTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] exampleElf() throws IOException {
+        return Files.readAllBytes(CliRunner.home().resolve("examples/bin/fib.elf"));
+    }
+
+    private Path file(String name, byte[] content) throws IOException {
+        Path p = dir.resolve(name);
+        Files.write(p, content);
+        return p;
+    }
+
+    private static void assertCleanError(CliRunner.Result r, String... fragments) {
+        assertThat(r.status()).as("exit status, stderr: %s", r.err()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(r.err()).startsWith("lbrvmm: error: ");
+        for (String f : fragments) {
+            assertThat(r.err()).contains(f);
+        }
+        assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(r.err().strip().lines().count()).as("one line").isEqualTo(1);
+    }
+
+    @Test
+    void notAnElfFile() throws Exception {
+        Path p = file("garbage.elf", "hello world, not an ELF".getBytes());
+        assertCleanError(CliRunner.run("run", "--kernel", p.toString()), "garbage.elf", "not an ELF file", "format = flat");
+    }
+
+    @Test
+    void truncatedElfHeader() throws Exception {
+        Path p = file("short.elf", Arrays.copyOf(exampleElf(), 40));
+        assertCleanError(CliRunner.run("run", "--kernel", p.toString()), "short.elf", "truncated ELF header");
+    }
+
+    @Test
+    void truncatedElfSegments() throws Exception {
+        Path p = file("cut.elf", Arrays.copyOf(exampleElf(), 300));
+        assertCleanError(CliRunner.run("run", "--kernel", p.toString()), "cut.elf", "runs past the end");
+    }
+
+    @Test
+    void thirtyTwoBitWrongMachineAndPositionIndependentElf() throws Exception {
+        byte[] elf32 = exampleElf();
+        elf32[4] = 1;
+        assertCleanError(CliRunner.run("run", "--kernel", file("a.elf", elf32).toString()), "32-bit");
+        byte[] arm = exampleElf();
+        ByteBuffer.wrap(arm).order(ByteOrder.LITTLE_ENDIAN).putShort(18, (short) 183);
+        assertCleanError(CliRunner.run("run", "--kernel", file("b.elf", arm).toString()), "machine 183", "not x86-64");
+        byte[] dyn = exampleElf();
+        ByteBuffer.wrap(dyn).order(ByteOrder.LITTLE_ENDIAN).putShort(16, (short) 3);
+        assertCleanError(CliRunner.run("run", "--kernel", file("c.elf", dyn).toString()), "ET_DYN", "-static");
+    }
+
+    @Test
+    void programLargerThanMemory() throws Exception {
+        assertCleanError(CliRunner.run("run", "--kernel", CliRunner.home().resolve("examples/bin/fib.elf").toString(),
+                "-o", "guest.memory=1M"), "outside guest memory", "guest.memory");
+        Path big = file("big.bin", new byte[2 << 20]);
+        assertCleanError(CliRunner.run("run", "--kernel", big.toString(), "-o", "guest.program.format=flat", "-o", "guest.memory=1M"),
+                "big.bin", "does not fit");
+    }
+
+    @Test
+    void emptyAndTruncatedFlatBinaries() throws Exception {
+        assertCleanError(CliRunner.run("run", "--kernel", file("empty.bin", new byte[0]).toString(), "-o", "guest.program.format=flat"),
+                "empty.bin", "is empty");
+        assertCleanError(CliRunner.run("run", "--kernel", file("cut.bin", new byte[] {(byte) 0x90}).toString(),
+                "-o", "guest.program.format=flat", "-o", "guest.program.entry=\"0x100010\""), "cut.bin", "truncated file");
+    }
+
+    @Test
+    void missingFiles() throws Exception {
+        assertCleanError(CliRunner.run("run", dir.resolve("none.conf").toString()), "none.conf", "does not exist");
+        assertCleanError(CliRunner.run("run", "--kernel", dir.resolve("none.elf").toString()), "none.elf", "does not exist");
+        assertCleanError(CliRunner.run("run"), "no guest program", "--kernel");
+    }
+
+    @Test
+    void configTyposAndWrongTypes() throws Exception {
+        Path typo = dir.resolve("typo.conf");
+        Files.writeString(typo, "guest.cpu.modle = haswell\n");
+        assertCleanError(CliRunner.run("run", typo.toString()), typo + ":1", "guest.cpu.modle", "guest.cpu.model");
+        Path type = dir.resolve("type.conf");
+        Files.writeString(type, "\n\nguest.vcpus = lots\n");
+        assertCleanError(CliRunner.run("run", type.toString()), "type.conf: 3", "guest.vcpus");
+    }
+
+    @Test
+    void msrTheModelDoesNotAccept() throws Exception {
+        assertCleanError(CliRunner.run("run", "--kernel", CliRunner.home().resolve("examples/bin/fib.elf").toString(),
+                "-o", "guest.msrs.IA32_DEBUGCTL=\"0x40\""), "guest.msrs.IA32_DEBUGCTL", "does not accept 0x40");
+    }
+
+    @Test
+    void refusedGuestLbrSaysWhy() throws Exception {
+        assertCleanError(CliRunner.run("run", "--kernel", CliRunner.home().resolve("examples/bin/fib.elf").toString(),
+                "-o", "kvm.guest-lbr=on", "-o", "guest.cpu.model=haswell"), "kvm.guest-lbr = on was refused", "geometry");
+    }
+
+    @Test
+    void usageErrors() {
+        CliRunner.Result r = CliRunner.run("run", "--no-such-option");
+        assertThat(r.status()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("--no-such-option").contains("lbrvmm run --help");
+        assertThat(CliRunner.run("--version").out()).startsWith("lbrvmm ");
+        assertThat(CliRunner.run("run", "--help").out()).contains("--kernel").contains("--dump-lbr").contains("-o");
+    }
+
+    @Test
+    void crashingGuestReportsTheTripleFault() throws Exception {
+        Path ud = file("ud.bin", HexFormat.of().parseHex("900f0b"));
+        CliRunner.Result r = CliRunner.run("run", "--kernel", ud.toString(), "-o", "guest.program.format=flat");
+        assertThat(r.status()).isEqualTo(ExitCodes.GUEST_CRASHED);
+        assertThat(r.err()).contains("guest crashed").contains("RIP=0x100001").contains("#UD").contains("0f 0b");
+    }
+
+    @Test
+    void linuxShimReturnsErrnoForUnsupportedCallsAndBadPointers() throws Exception {
+        // getpid (39) -> -ENOSYS; exit(rax)
+        Path enosys = file("enosys.bin", HexFormat.of().parseHex("b827000000 0f05 89c7 b83c000000 0f05".replace(" ", "")));
+        assertThat(CliRunner.run("run", "--kernel", enosys.toString(), "-o", "guest.program.format=flat").status())
+                .isEqualTo(-38 & 0xFF);
+        // write(1, 0x7fffffff0, 5) -> -EFAULT; exit(rax)
+        Path efault = file("efault.bin", HexFormat.of().parseHex(
+                "b801000000bf0100000048bef0ffffff07000000ba050000000f0589c7b83c0000000f05"));
+        assertThat(CliRunner.run("run", "--kernel", efault.toString(), "-o", "guest.program.format=flat").status())
+                .isEqualTo(-14 & 0xFF);
+    }
+
+    @Test
+    void secondVcpuStartedAtTheEntryFindsItselfThroughCpuid() throws Exception {
+        // vCPU 1 sets a flag at 0x3000 and halts; vCPU 0 spins on it, then leaves through isa-debug-exit (21 -> 43).
+        Path smp = file("smp.bin", HexFormat.of().parseHex(
+                "b8010000000fa2c1eb1883fb01750cc704250030000001000000f4833c25003000000175f6b815000000e7f4"));
+        CliRunner.Result r = CliRunner.run("run", "--kernel", smp.toString(), "-o", "guest.program.format=flat",
+                "-o", "guest.vcpus=2", "-o", "guest.ap-start=entry", "-o", "host.time-slice=1000");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.status()).isEqualTo(43);
+    }
+
+    @Test
+    void dumpLbrIsAcceptedButNotAvailableYet() throws Exception {
+        assertCleanError(CliRunner.run("run", "--kernel", CliRunner.home().resolve("examples/bin/fib.elf").toString(),
+                "--dump-lbr", dir.resolve("out.json").toString()), "LBR model is not available yet");
+    }
+}

@@ -1,0 +1,150 @@
+package dev.lbrvmm.vmm.machine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lbrvmm.vmm.cpu.Msr;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GuestConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String text) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text);
+        return p;
+    }
+
+    @Test
+    void defaultsWithoutAFile() throws Exception {
+        GuestConfig c = GuestConfigLoader.load(null, List.of());
+        assertThat(c.vcpus()).isEqualTo(1);
+        assertThat(c.cpuModel().name()).isEqualTo("skylake-client");
+        assertThat(c.memory()).isEqualTo(64L << 20);
+        assertThat(c.guestLbr()).isFalse();
+        assertThat(c.program().path()).isNull();
+        assertThat(c.program().format()).isEqualTo(GuestConfig.Format.ELF);
+        assertThat(c.host().timeSlice()).isEqualTo(100_000);
+    }
+
+    @Test
+    void fileValuesPathsAndHexAddresses() throws Exception {
+        Path f = write("g.conf", """
+                guest {
+                  name = demo
+                  memory = 16M
+                  vcpus = 2
+                  cpu.model = haswell
+                  program { path = "bin/p.bin", format = flat, load-address = "0x200000", entry = 2097168 }
+                  msrs { IA32_DEBUGCTL = 1, "0x1c8" = "0x10" }
+                }
+                kvm.guest-lbr = on
+                host.cpu-model = haswell
+                """);
+        GuestConfig c = GuestConfigLoader.load(f, List.of());
+        assertThat(c.name()).isEqualTo("demo");
+        assertThat(c.memory()).isEqualTo(16L << 20);
+        assertThat(c.program().path()).isEqualTo(dir.resolve("bin/p.bin"));
+        assertThat(c.program().loadAddress()).isEqualTo(0x200000);
+        assertThat(c.program().entry()).hasValue(0x200010);
+        assertThat(c.msrs()).extracting(GuestConfig.MsrSetting::index).containsExactlyInAnyOrder(Msr.IA32_DEBUGCTL, Msr.MSR_LBR_SELECT);
+        assertThat(c.msrs()).filteredOn(m -> m.index() == Msr.MSR_LBR_SELECT).first().extracting(GuestConfig.MsrSetting::value).isEqualTo(0x10L);
+        assertThat(c.guestLbr()).isTrue();
+    }
+
+    @Test
+    void commandLineOverridesWinIncludingQuotedMsrKeys() throws Exception {
+        Path f = write("g.conf", "guest.vcpus = 2\n");
+        GuestConfig c = GuestConfigLoader.load(f, List.of("guest.vcpus=3", "guest.msrs.\"0x1d9\"=1", "guest.program.path=/tmp/x//y.elf"));
+        assertThat(c.vcpus()).isEqualTo(3);
+        assertThat(c.msrs()).singleElement().satisfies(m -> {
+            assertThat(m.index()).isEqualTo(0x1D9);
+            assertThat(m.value()).isEqualTo(1);
+        });
+        assertThat(c.program().path().toString()).isEqualTo("/tmp/x//y.elf".replace("//", "/"));
+    }
+
+    @Test
+    void includesAndEnvironmentSubstitution() throws Exception {
+        Files.createDirectories(dir.resolve("base"));
+        write("base/common.conf", "guest { memory = 8M, program.path = \"prog.elf\" }\n");
+        Path f = write("g.conf", "include \"base/common.conf\"\nguest.name = ${?PATH}\nguest.vcpus = ${?LBRVMM_TEST_UNSET_VAR}\n");
+        GuestConfig c = GuestConfigLoader.load(f, List.of());
+        assertThat(c.memory()).isEqualTo(8L << 20);
+        assertThat(c.name()).isEqualTo(System.getenv("PATH"));
+        assertThat(c.vcpus()).isEqualTo(1);
+        assertThat(c.program().path()).as("relative to the file that set it").isEqualTo(dir.resolve("base/prog.elf"));
+    }
+
+    @Test
+    void unknownKeyNamesFileLineAndSuggests() throws Exception {
+        Path f = write("typo.conf", "guest {\n  cpu.modle = haswell\n}\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of()))
+                .isInstanceOf(GuestConfigException.class)
+                .hasMessageContaining(f + ":2")
+                .hasMessageContaining("unknown key 'guest.cpu.modle'")
+                .hasMessageContaining("did you mean 'guest.cpu.model'");
+    }
+
+    @Test
+    void unknownTopLevelKeyAndUnknownOverride() throws Exception {
+        Path f = write("top.conf", "gust.vcpus = 2\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of())).hasMessageContaining("unknown key 'gust'")
+                .hasMessageContaining("did you mean 'guest'");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("guest.vcpu=2")))
+                .hasMessageContaining("-o guest.vcpu=2").hasMessageContaining("unknown key 'guest.vcpu'");
+    }
+
+    @Test
+    void wrongTypesNameFileLineAndKey() throws Exception {
+        Path f = write("types.conf", "guest {\n  name = x\n  vcpus = many\n}\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of()))
+                .hasMessageContaining("types.conf: 3").hasMessageContaining("guest.vcpus");
+        Path g = write("bool.conf", "kvm.guest-lbr = maybe\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(g, List.of())).hasMessageContaining("bool.conf: 1").hasMessageContaining("kvm.guest-lbr");
+        Path h = write("addr.conf", "guest.program.load-address = \"0xZZ\"\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(h, List.of())).hasMessageContaining("addr.conf:1")
+                .hasMessageContaining("guest.program.load-address").hasMessageContaining("0xZZ");
+    }
+
+    @Test
+    void outOfRangeValues() throws Exception {
+        Path f = write("range.conf", "guest.vcpus = 0\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of())).hasMessageContaining("range.conf:1")
+                .hasMessageContaining("guest.vcpus must be between 1 and 64, got 0");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("guest.memory=3G"))).hasMessageContaining("guest.memory");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("host.time-slice=0"))).hasMessageContaining("host.time-slice");
+    }
+
+    @Test
+    void unknownCpuModelListsValidOnes() {
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("guest.cpu.model=pentium")))
+                .hasMessageContaining("'pentium'").hasMessageContaining("skylake-client").hasMessageContaining("haswell");
+    }
+
+    @Test
+    void badMsrKeysAndValues() throws Exception {
+        Path f = write("msr.conf", "guest.msrs { IA32_DEBUGCTRL = 1 }\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of())).hasMessageContaining("msr.conf:1")
+                .hasMessageContaining("IA32_DEBUGCTRL").hasMessageContaining("IA32_DEBUGCTL");
+        Path g = write("msrv.conf", "guest.msrs { IA32_DEBUGCTL = yes }\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(g, List.of())).hasMessageContaining("guest.msrs.IA32_DEBUGCTL");
+    }
+
+    @Test
+    void syntaxErrorsAndMissingFiles() throws Exception {
+        Path f = write("syntax.conf", "guest {\n  vcpus = 2\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of())).isInstanceOf(GuestConfigException.class)
+                .hasMessageContaining("syntax.conf");
+        assertThatThrownBy(() -> GuestConfigLoader.load(dir.resolve("nope.conf"), List.of()))
+                .hasMessageContaining("nope.conf").hasMessageContaining("does not exist");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("novalue")))
+                .hasMessageContaining("expected key=value");
+    }
+}
