@@ -41,6 +41,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "-o", paramLabel = "key=value", description = "Config override applied to every config.")
     List<String> overrides = new ArrayList<>();
 
+    @Option(names = "--compare-lbr", description = {"Measure each workload with LBR off and with LBR recording for the",
+            "whole run (kvm.guest-lbr=on, IA32_DEBUGCTL.LBR=1), alternating runs, and print the ratio."})
+    boolean compareLbr;
+
+    /** Overrides that make the LBR record for the whole run. */
+    static final List<String> LBR_ON = List.of("kvm.guest-lbr=on", "guest.msrs.IA32_DEBUGCTL=1");
+
     BenchCommand(Main.Console console) {
         this.console = console;
     }
@@ -64,6 +71,9 @@ final class BenchCommand implements Callable<Integer> {
                 ? DEFAULT_WORKLOAD.stream().map(n -> home().resolve("configs").resolve(n + ".conf")).toList()
                 : configs;
         try {
+            if (compareLbr) {
+                return compare(list);
+            }
             List<Result> results = new ArrayList<>();
             console.out.printf("%-14s %14s %10s %10s %7s%n", "workload", "instructions", "seconds", "MIPS", "status");
             for (Path p : list) {
@@ -73,12 +83,48 @@ final class BenchCommand implements Callable<Integer> {
             }
             double[] mips = results.stream().mapToDouble(Result::medianMips).toArray();
             console.out.printf("median MIPS over %d workloads: %.1f (repeat %d, warmup %d, %s)%n",
-                    mips.length, median(mips), repeat, warmup, System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+                    mips.length, median(mips), repeat, warmup, jvm());
             return 0;
         } catch (GuestConfigException | MachineException e) {
             console.err.println("lbrvmm: error: " + e.getMessage());
             return ExitCodes.BAD_INPUT;
         }
+    }
+
+    private static String jvm() {
+        return System.getProperty("java.vm.name") + " " + System.getProperty("java.version");
+    }
+
+    private int compare(List<Path> list) throws GuestConfigException, MachineException {
+        List<String> on = new ArrayList<>(overrides);
+        on.addAll(LBR_ON);
+        console.out.printf("%-14s %14s %12s %12s %10s%n", "workload", "instructions", "MIPS LBR off", "MIPS LBR on", "on/off");
+        double[] offAll = new double[list.size()];
+        double[] onAll = new double[list.size()];
+        for (int k = 0; k < list.size(); k++) {
+            Path p = list.get(k);
+            double[] offMips = new double[repeat];
+            double[] onMips = new double[repeat];
+            long instructions = 0;
+            for (int i = 0; i < warmup + repeat; i++) {
+                Result a = measure(p, overrides, 0, 1);
+                Result b = measure(p, on, 0, 1);
+                instructions = a.instructions();
+                if (i >= warmup) {
+                    offMips[i - warmup] = a.medianMips();
+                    onMips[i - warmup] = b.medianMips();
+                }
+            }
+            offAll[k] = median(offMips);
+            onAll[k] = median(onMips);
+            String name = p.getFileName().toString().replaceFirst("\\.conf$", "");
+            console.out.printf("%-14s %,14d %12.1f %12.1f %10.3f%n", name, instructions, offAll[k], onAll[k], onAll[k] / offAll[k]);
+        }
+        double off = median(offAll);
+        double onMedian = median(onAll);
+        console.out.printf("median MIPS: LBR off %.1f, LBR on %.1f, ratio %.3f (repeat %d, warmup %d, %s)%n",
+                off, onMedian, onMedian / off, repeat, warmup, jvm());
+        return 0;
     }
 
     static Result measure(Path config, List<String> overrides, int warmup, int repeat) throws GuestConfigException, MachineException {

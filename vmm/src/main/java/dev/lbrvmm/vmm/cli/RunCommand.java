@@ -6,6 +6,8 @@ import dev.lbrvmm.vmm.machine.GuestConfigLoader;
 import dev.lbrvmm.vmm.machine.Machine;
 import dev.lbrvmm.vmm.machine.MachineException;
 import dev.lbrvmm.vmm.machine.MachineExit;
+import dev.lbrvmm.vmm.qmp.LbrStackJson;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,9 +42,6 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            if (dumpLbr != null) {
-                throw new MachineException("--dump-lbr: the LBR model is not available yet in this build");
-            }
             GuestConfig cfg = GuestConfigLoader.load(config, overrides);
             if (kernel != null) {
                 cfg = cfg.withProgram(new GuestConfig.Program(kernel, cfg.program().format(), cfg.program().loadAddress(),
@@ -50,6 +49,13 @@ final class RunCommand implements Callable<Integer> {
             }
             try (Machine m = Machine.create(cfg, console.out, console.err)) {
                 MachineExit exit = m.run();
+                if (dumpLbr != null) {
+                    try {
+                        LbrStackJson.write(dumpLbr, m.vm().vcpus());
+                    } catch (IOException e) {
+                        throw new MachineException("--dump-lbr: cannot write " + dumpLbr + ": " + e.getMessage());
+                    }
+                }
                 if (exit.kind() == MachineExit.Kind.TRIPLE_FAULT || exit.kind() == MachineExit.Kind.INTERNAL_ERROR) {
                     console.err.println("lbrvmm: guest crashed: " + exit.message());
                 } else if (exit.kind() == MachineExit.Kind.HALTED) {

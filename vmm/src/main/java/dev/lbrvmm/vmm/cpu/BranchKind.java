@@ -15,6 +15,10 @@ public enum BranchKind {
 
     private static final BranchKind[] VALUES = values();
 
+    /** The ordinals as int constants, for the interpreter's hot path (folded by the JIT). */
+    public static final int K_CONDITIONAL = 0, K_NEAR_REL_JMP = 1, K_NEAR_IND_JMP = 2, K_NEAR_REL_CALL = 3,
+            K_NEAR_IND_CALL = 4, K_NEAR_RET = 5, K_FAR = 6;
+
     public static BranchKind of(int ordinal) {
         return VALUES[ordinal];
     }

@@ -1,8 +1,10 @@
 package dev.lbrvmm.vmm.cpu;
 
 /**
- * The single hook every taken branch goes through (jcc, jmp, call, ret, far transfers,
- * interrupts and exceptions). The LBR unit, tracers and profilers attach here.
+ * The single hook every branch goes through: taken branches (jcc, jmp, call, ret, far transfers,
+ * interrupts and exceptions) and, for branch predictors, conditional branches that fell through.
+ * The LBR unit, tracers and profilers attach here. With no listener attached the interpreter
+ * only tests a null field.
  */
 @FunctionalInterface
 public interface BranchListener {
@@ -13,4 +15,8 @@ public interface BranchListener {
      * @param cpl  privilege level at which the branch executed
      */
     void onBranch(long from, long to, BranchKind kind, int cpl);
+
+    /** A conditional branch (Jcc, LOOPcc, JRCXZ) at {@code from} was not taken. */
+    default void onNotTaken(long from) {
+    }
 }

@@ -60,6 +60,8 @@ public final class Cpu {
     private long rfl = 2;
 
     private final int[] sel = new int[6];
+    /** CPL = CS.RPL, kept in step with sel[CS] (read on every branch). */
+    private int cpl;
     private long fsBase, gsBase, kernelGsBase, efer, star, lstar, cstar, fmask, tscAux, apicBase;
     private final long[] cr = new long[9];
     private long idtBase, gdtBase;
@@ -67,8 +69,13 @@ public final class Cpu {
     private boolean idtLoaded;
 
     private long retired;
+    /** Instructions of the current block counted at a branch (see instructionsAtBranch). */
+    private int blockLen;
     private long tscOffset;
 
+    /** The processor's LBR while it records: called directly (no interface dispatch on the hot path). */
+    private LbrUnit lbr;
+    /** Other observers of branches (tracers, profilers). */
     private BranchListener listener;
     private MsrBus msrBus;
     private CpuidTable cpuid = new CpuidTable();
@@ -115,6 +122,7 @@ public final class Cpu {
         rfl = 2;
         Arrays.fill(sel, 0x10);
         sel[CS] = 0x08;
+        cpl = 0;
         fsBase = gsBase = kernelGsBase = star = lstar = cstar = fmask = tscAux = 0;
         efer = EFER_LME | EFER_LMA | EFER_SCE;
         apicBase = 0xFEE0_0000L | (1 << 11) | (index == 0 ? 1 << 8 : 0);
@@ -148,7 +156,7 @@ public final class Cpu {
     }
 
     public int cpl() {
-        return sel[CS] & 3;
+        return cpl;
     }
 
     public int selector(int seg) {
@@ -157,6 +165,7 @@ public final class Cpu {
 
     public void setSelector(int seg, int value) {
         sel[seg] = value & 0xFFFF;
+        cpl = sel[CS] & 3;
     }
 
     public long controlRegister(int n) {
@@ -176,13 +185,27 @@ public final class Cpu {
         return retired;
     }
 
+    /**
+     * Instructions retired up to and including the branch being reported, valid inside a branch
+     * hook call (branches end their block, so this is the block's start count plus its length).
+     */
+    public long instructionsAtBranch() {
+        return retired + blockLen;
+    }
+
     /** Time-stamp counter: one tick per retired instruction plus the written offset (deterministic). */
     public long tsc() {
         return retired + tscOffset;
     }
 
+    /** Attaches an observer of every branch (null detaches). */
     public void setBranchListener(BranchListener l) {
         listener = l;
+    }
+
+    /** Attaches the LBR unit to the branch hook (null detaches; attach only while it records). */
+    public void setLbrUnit(LbrUnit unit) {
+        lbr = unit;
     }
 
     public BranchListener branchListener() {
@@ -353,6 +376,7 @@ public final class Cpu {
                 n = (int) left;
             }
             int i = 0;
+            blockLen = n;
             try {
                 // RIP is stored once per block: branches set it, otherwise it is the last insn's next.
                 do {
@@ -366,6 +390,7 @@ public final class Cpu {
             } catch (CpuFault f) {
                 i--; // the faulting instruction does not retire
                 rip = code[i].rip;
+                blockLen = i;
                 raise(f, code[i]);
             } catch (RuntimeException e) {
                 Insn in = code[i - 1];
@@ -736,10 +761,30 @@ public final class Cpu {
 
     // ------------------------------------------------------------------ branches
 
-    void branch(long from, long to, BranchKind kind) {
+    /**
+     * The branch hook: every taken branch of every kind comes through here.
+     *
+     * @param kind a {@code BranchKind.K_*} constant (an int, so the LBR unit's filters fold)
+     */
+    void branch(long from, long to, int kind) {
+        LbrUnit u = lbr;
+        if (u != null) {
+            u.record(from, to, kind, cpl);
+        }
         BranchListener l = listener;
         if (l != null) {
-            l.onBranch(from, to, kind, sel[CS] & 3);
+            l.onBranch(from, to, BranchKind.of(kind), cpl);
+        }
+    }
+
+    void notTaken(long from) {
+        LbrUnit u = lbr;
+        if (u != null) {
+            u.onNotTaken(from);
+        }
+        BranchListener l = listener;
+        if (l != null) {
+            l.onNotTaken(from);
         }
     }
 
@@ -838,34 +883,35 @@ public final class Cpu {
             case Op.CALL_REL -> {
                 push(in.next, 8);
                 rip = in.target;
-                branch(in.rip, in.target, BranchKind.NEAR_REL_CALL);
+                branch(in.rip, in.target, BranchKind.K_NEAR_REL_CALL);
             }
             case Op.CALL_RM -> {
                 long t = readRm(in);
                 push(in.next, 8);
                 rip = t;
-                branch(in.rip, t, BranchKind.NEAR_IND_CALL);
+                branch(in.rip, t, BranchKind.K_NEAR_IND_CALL);
             }
             case Op.RET -> {
                 long t = pop(8);
                 rip = t;
-                branch(in.rip, t, BranchKind.NEAR_RET);
+                branch(in.rip, t, BranchKind.K_NEAR_RET);
             }
             case Op.JMP_REL -> {
                 rip = in.target;
-                branch(in.rip, in.target, BranchKind.NEAR_REL_JMP);
+                branch(in.rip, in.target, BranchKind.K_NEAR_REL_JMP);
             }
             case Op.JMP_RM -> {
                 long t = readRm(in);
                 rip = t;
-                branch(in.rip, t, BranchKind.NEAR_IND_JMP);
+                branch(in.rip, t, BranchKind.K_NEAR_IND_JMP);
             }
             case Op.JCC -> {
                 if (cond(in.ext)) {
                     rip = in.target;
-                    branch(in.rip, in.target, BranchKind.CONDITIONAL);
+                    branch(in.rip, in.target, BranchKind.K_CONDITIONAL);
                 } else {
                     rip = in.next;
+                    notTaken(in.rip);
                 }
             }
             default -> execRare(in);
@@ -1008,7 +1054,7 @@ public final class Cpu {
                 long t = pop(8);
                 r[RSP] += in.imm;
                 rip = t;
-                branch(in.rip, t, BranchKind.NEAR_RET);
+                branch(in.rip, t, BranchKind.K_NEAR_RET);
             }
             case Op.LOOP -> {
                 // With a 0x67 prefix the count is ECX (written back zero-extended).
@@ -1017,18 +1063,20 @@ public final class Cpu {
                 boolean take = c != 0 && (in.ext == 2 || (in.ext == 1) == zf());
                 if (take) {
                     rip = in.target;
-                    branch(in.rip, in.target, BranchKind.CONDITIONAL);
+                    branch(in.rip, in.target, BranchKind.K_CONDITIONAL);
                 } else {
                     rip = in.next;
+                    notTaken(in.rip);
                 }
             }
             case Op.JRCXZ -> {
                 long c = in.addr32 ? r[RCX] & 0xFFFF_FFFFL : r[RCX];
                 if (c == 0) {
                     rip = in.target;
-                    branch(in.rip, in.target, BranchKind.CONDITIONAL);
+                    branch(in.rip, in.target, BranchKind.K_CONDITIONAL);
                 } else {
                     rip = in.next;
+                    notTaken(in.rip);
                 }
             }
             case Op.LEAVE -> {
@@ -1149,13 +1197,13 @@ public final class Cpu {
     }
 
     private void requireCpl0() {
-        if ((sel[CS] & 3) != 0) {
+        if (cpl != 0) {
             throw CpuFault.gp();
         }
     }
 
     private void requireIo() {
-        if ((sel[CS] & 3) > ((rfl & IOPL) >>> 12)) {
+        if (cpl > ((rfl & IOPL) >>> 12)) {
             throw CpuFault.gp();
         }
     }
@@ -1547,11 +1595,12 @@ public final class Cpu {
         long newFlags = load(sp + 2L * size, size);
         long newRsp = load(sp + 3L * size, size);
         long newSs = load(sp + 4L * size, size) & 0xFFFF;
-        branch(in.rip, newRip, BranchKind.FAR);
+        branch(in.rip, newRip, BranchKind.K_FAR);
         int oldCpl = cpl();
         long mask = oldCpl == 0 ? POPF_MASK | RF : POPF_MASK & ~(IF | IOPL);
         setRflags((rflags() & ~mask) | (newFlags & mask));
         sel[CS] = (int) newCs;
+        cpl = sel[CS] & 3;
         sel[SS] = (int) newSs;
         r[RSP] = newRsp;
         rip = newRip;
@@ -1565,8 +1614,9 @@ public final class Cpu {
         }
         r[RCX] = in.next;
         r[R11] = rflags() & ~RF;
-        branch(in.rip, lstar, BranchKind.FAR);
+        branch(in.rip, lstar, BranchKind.K_FAR);
         sel[CS] = (int) ((star >>> 32) & 0xFFFC);
+        cpl = sel[CS] & 3;
         sel[SS] = sel[CS] + 8;
         setRflags(rflags() & ~fmask & ~RF);
         rip = lstar;
@@ -1578,10 +1628,11 @@ public final class Cpu {
         if (!isCanonical(target)) {
             throw CpuFault.gp();
         }
-        branch(in.rip, target, BranchKind.FAR);
+        branch(in.rip, target, BranchKind.K_FAR);
         setRflags((r[R11] & 0x3C7FD7L) | 2);
         int base = (int) ((star >>> 48) & 0xFFFF);
         sel[CS] = ((in.size == 8 ? base + 16 : base) | 3) & 0xFFFF;
+        cpl = sel[CS] & 3;
         sel[SS] = ((base + 8) | 3) & 0xFFFF;
         rip = target;
     }
@@ -1696,9 +1747,10 @@ public final class Cpu {
         if (hasErr) {
             mem.write64(sp - 48, err);
         }
-        branch(from, target, BranchKind.FAR);
+        branch(from, target, BranchKind.K_FAR);
         r[RSP] = sp - frame;
         sel[CS] = selector;
+        cpl = sel[CS] & 3;
         if (type == 0xE) {
             rfl &= ~IF;
         }

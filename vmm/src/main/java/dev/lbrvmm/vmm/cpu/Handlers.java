@@ -345,9 +345,10 @@ final class Handlers {
         void exec(Cpu c, Insn in) {
             if (c.cond(in.ext)) {
                 c.rip = in.target;
-                c.branch(in.rip, in.target, BranchKind.CONDITIONAL);
+                c.branch(in.rip, in.target, BranchKind.K_CONDITIONAL);
             } else {
                 c.rip = in.next;
+                c.notTaken(in.rip);
             }
         }
     };
@@ -355,7 +356,7 @@ final class Handlers {
         @Override
         void exec(Cpu c, Insn in) {
             c.rip = in.target;
-            c.branch(in.rip, in.target, BranchKind.NEAR_REL_JMP);
+            c.branch(in.rip, in.target, BranchKind.K_NEAR_REL_JMP);
         }
     };
     static final Handler JMP_R = new Handler() {
@@ -363,7 +364,7 @@ final class Handlers {
         void exec(Cpu c, Insn in) {
             long t = c.r[in.rm];
             c.rip = t;
-            c.branch(in.rip, t, BranchKind.NEAR_IND_JMP);
+            c.branch(in.rip, t, BranchKind.K_NEAR_IND_JMP);
         }
     };
     static final Handler CALL_REL = new Handler() {
@@ -371,7 +372,7 @@ final class Handlers {
         void exec(Cpu c, Insn in) {
             c.push(in.next, 8);
             c.rip = in.target;
-            c.branch(in.rip, in.target, BranchKind.NEAR_REL_CALL);
+            c.branch(in.rip, in.target, BranchKind.K_NEAR_REL_CALL);
         }
     };
     static final Handler RET = new Handler() {
@@ -379,7 +380,7 @@ final class Handlers {
         void exec(Cpu c, Insn in) {
             long t = c.pop(8);
             c.rip = t;
-            c.branch(in.rip, t, BranchKind.NEAR_RET);
+            c.branch(in.rip, t, BranchKind.K_NEAR_RET);
         }
     };
     static final Handler PUSH64 = new Handler() {

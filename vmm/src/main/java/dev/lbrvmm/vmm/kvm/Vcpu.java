@@ -4,6 +4,10 @@ import dev.lbrvmm.vmm.cpu.Cpu;
 import dev.lbrvmm.vmm.cpu.CpuExit;
 import dev.lbrvmm.vmm.cpu.CpuModel;
 import dev.lbrvmm.vmm.cpu.CpuidTable;
+import dev.lbrvmm.vmm.cpu.LbrSnapshot;
+import dev.lbrvmm.vmm.cpu.LbrUnit;
+import dev.lbrvmm.vmm.cpu.BranchListener;
+import java.util.Optional;
 
 /** A vCPU: the interpreter core plus the hypervisor's MSR routing. */
 public final class Vcpu {
@@ -17,6 +21,9 @@ public final class Vcpu {
     private final CpuModel model;
     private final Cpu cpu;
     private final VcpuMsrs msrs;
+    /** The physical LBR of the logical CPU this vCPU runs on (null when the model has none). */
+    private final LbrUnit lbr;
+    private BranchListener tracer;
     private boolean hasRun;
 
     Vcpu(Vm vm, int index, CpuModel model) {
@@ -24,6 +31,7 @@ public final class Vcpu {
         this.index = index;
         this.model = model;
         this.cpu = new Cpu(index, vm.memory());
+        this.lbr = model.hasLbr() ? new LbrUnit(model, cpu) : null;
         this.msrs = new VcpuMsrs(this);
         cpu.setMsrBus(msrs);
         cpu.setCpuid(CpuidTable.forModel(model, index, true, vm.guestLbr() && model.hasPdcm()));
@@ -95,4 +103,44 @@ public final class Vcpu {
     VcpuMsrs msrs() {
         return msrs;
     }
+
+    LbrUnit lbrUnit() {
+        return lbr;
+    }
+
+    /** The LBR stack as it stands (empty when the CPU model has no LBR). */
+    public Optional<LbrSnapshot> lbrSnapshot() {
+        return lbr == null ? Optional.empty() : Optional.of(lbr.snapshot());
+    }
+
+    /** Guest DEBUGCTL as KVM keeps it (the VMCS field). */
+    public long guestDebugctl() {
+        return msrs.debugctl();
+    }
+
+    /**
+     * An extra observer of every branch (for traces and tests), composed with the LBR unit.
+     * Null removes it.
+     */
+    public void setBranchTracer(BranchListener t) {
+        tracer = t;
+        attachListeners();
+    }
+
+    /**
+     * Loads the guest's DEBUGCTL into the processor (what VM entry does with the VMCS value) and
+     * attaches the LBR unit to the branch hook only while it records, so LBR off costs nothing.
+     */
+    void loadDebugctl(long value) {
+        if (lbr != null) {
+            lbr.setDebugctl(value);
+        }
+        attachListeners();
+    }
+
+    private void attachListeners() {
+        cpu.setLbrUnit(lbr != null && lbr.recording() ? lbr : null);
+        cpu.setBranchListener(tracer);
+    }
+
 }

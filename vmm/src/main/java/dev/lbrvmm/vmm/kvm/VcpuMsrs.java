@@ -34,6 +34,9 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         if (Cpu.isCoreMsr(index)) {
             return cpu().readCoreMsr(index);
         }
+        if (isGuestLbrMsr(index)) {
+            return vcpu.lbrUnit().readMsr(index);
+        }
         switch (index) {
             case Msr.IA32_DEBUGCTL:
                 return debugctl;
@@ -51,6 +54,10 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
     public void write(int index, long value) {
         if (Cpu.isCoreMsr(index)) {
             cpu().writeCoreMsr(index, value);
+            return;
+        }
+        if (isGuestLbrMsr(index)) {
+            vcpu.lbrUnit().writeMsr(index, value);
             return;
         }
         switch (index) {
@@ -74,6 +81,15 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
             throw CpuFault.gp();
         }
         debugctl = value & supported;
+        vcpu.loadDebugctl(debugctl);
+    }
+
+    /**
+     * An LBR MSR of this vCPU's model while the VM has KVM_CAP_X86_GUEST_LBR (spec §4.3 L1:
+     * otherwise, or past the model's depth, it is no PMU MSR and accesses #GP).
+     */
+    private boolean isGuestLbrMsr(int index) {
+        return vcpu.vm().guestLbr() && vcpu.lbrUnit() != null && vcpu.lbrUnit().isLbrMsr(index);
     }
 
     long hostRead(int index) throws KvmException {

@@ -1,0 +1,338 @@
+package dev.lbrvmm.vmm.cpu;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The model-specific LBR of one logical processor (spec §2.4-§2.6, §2.10, §2.11): a ring of
+ * {FROM, TO[, INFO]} MSRs and a top-of-stack pointer, fed by the interpreter's branch hook while
+ * DEBUGCTL.LBR is set.
+ *
+ * <p>Recording: each taken branch that LBR_SELECT does not suppress advances TOS modulo the depth
+ * and writes the entry at the new TOS in the model's record format. In call-stack mode
+ * (LBR_SELECT bit 9) a near return instead clears the entry at TOS and moves TOS back.
+ * <b>Underflow</b> (UNCONFIRMED in the spec), chosen here: a return with nothing to pop still
+ * clears the entry at TOS (already empty) and decrements TOS, so a later call overwrites the slot
+ * below; readers stop at the first entry whose FROM is 0, as Linux does.
+ *
+ * <p>Cycle counts (formats 5, 6, 7): core clocks since the previous LBR update under this cost
+ * model: every retired instruction costs 1 cycle and every mispredicted branch adds
+ * {@link #MISPREDICT_PENALTY}; counts saturate at 0xFFFF.
+ *
+ * <p>MSR rules: indices past the depth, INFO MSRs on models without them and LBR_SELECT on models
+ * without it are not LBR MSRs (#GP). FROM/TO writes must be sign-extended as the format lays them
+ * out, LBR_SELECT reserved bits and LBR_INFO reserved bits (60:16) #GP. TOS writes keep the low
+ * log2(depth) bits (UNCONFIRMED in the spec; chosen so the selftest's TOS = 7 works on every
+ * model with 8 or more entries).
+ */
+public final class LbrUnit implements BranchListener {
+    public static final int MISPREDICT_PENALTY = 20;
+    /** LBR_SELECT bit 9: call-stack (LIFO) mode. */
+    public static final long EN_CALLSTACK = 1L << 9;
+    public static final long CPL_EQ_0 = 1, CPL_NEQ_0 = 1 << 1;
+    /** Suppress bit for each BranchKind, by ordinal (spec §2.4). */
+    private static final int[] SELECT_BIT = {2, 7, 6, 3, 4, 5, 8};
+
+    private final CpuModel model;
+    private final int depth;
+    private final int mask;
+    private final int fmt;
+    private final boolean hasInfo;
+    /** The entries interleaved, 4 longs each: FROM, TO, INFO, (padding), so a record is one array. */
+    private final long[] ring;
+    /** FROM/TO hold plain addresses (formats 1, 2, 5, 7): no flag bits to encode on the hot path. */
+    private final boolean plain;
+    private final BranchPredictor predictor = new BranchPredictor();
+    private final Cpu cpu;
+    private int tos;
+    private long debugctl;
+    private long lbrSelect;
+    /** Per BranchKind ordinal: suppressed at CPL 0 (bit k) and at CPL > 0 (bit 8 + k). */
+    private int suppressed;
+    private boolean callStack;
+    private long penaltyCycles;
+    private long lastUpdateCycles;
+
+
+    /**
+     * @param cpu the processor whose retired-instruction count drives the cycle model
+     */
+    public LbrUnit(CpuModel model, Cpu cpu) {
+        if (!model.hasLbr()) {
+            throw new IllegalArgumentException("CPU model " + model.name() + " has no model-specific LBR");
+        }
+        this.model = model;
+        this.cpu = cpu;
+        this.depth = model.lbrDepth();
+        this.mask = depth - 1;
+        this.fmt = model.recordFormat();
+        this.hasInfo = LbrFormat.hasInfoMsr(fmt);
+        this.ring = new long[depth * 4];
+        this.plain = fmt == LbrFormat.LIP || fmt == LbrFormat.EIP || fmt == LbrFormat.INFO || fmt == LbrFormat.INFO2;
+    }
+
+    public CpuModel model() {
+        return model;
+    }
+
+    public int depth() {
+        return depth;
+    }
+
+    public int tos() {
+        return tos;
+    }
+
+    public long debugctl() {
+        return debugctl;
+    }
+
+    public long lbrSelect() {
+        return lbrSelect;
+    }
+
+    /** Recording right now: DEBUGCTL.LBR set. */
+    public boolean recording() {
+        return (debugctl & DebugCtl.LBR) != 0;
+    }
+
+    /** Loads the DEBUGCTL value the processor runs with (at VM entry: the guest's). */
+    public void setDebugctl(long value) {
+        debugctl = value;
+    }
+
+    /**
+     * A performance-monitoring interrupt is requested: with FREEZE_LBRS_ON_PMI the processor clears
+     * DEBUGCTL.LBR (legacy freeze, spec §2.11). Returns the resulting DEBUGCTL.
+     */
+    public long performanceInterrupt() {
+        if ((debugctl & DebugCtl.FREEZE_LBRS_ON_PMI) != 0) {
+            debugctl &= ~DebugCtl.LBR;
+        }
+        return debugctl;
+    }
+
+    // ------------------------------------------------------------------ recording
+
+    @Override
+    public void onNotTaken(long at) {
+        if (predictor.notTaken(at)) {
+            penaltyCycles += MISPREDICT_PENALTY;
+        }
+    }
+
+    @Override
+    public void onBranch(long src, long dst, BranchKind kind, int cpl) {
+        record(src, dst, kind.ordinal(), cpl);
+    }
+
+    /** The hot-path form of {@link #onBranch}: {@code kind} is a {@code BranchKind.K_*} constant. */
+    public void record(long src, long dst, int kind, int cpl) {
+        boolean mispred = predictor.taken(src, dst, kind);
+        if (mispred) {
+            penaltyCycles += MISPREDICT_PENALTY;
+        }
+        if ((debugctl & DebugCtl.LBR) == 0) {
+            return;
+        }
+        if ((suppressed & (1 << (cpl == 0 ? kind : kind + 8))) != 0) {
+            return;
+        }
+        if (callStack && kind == BranchKind.K_NEAR_RET) {
+            clear(tos);
+            tos = (tos - 1) & mask;
+            return;
+        }
+        long now = cpu.instructionsAtBranch() + penaltyCycles;
+        long elapsed = now - lastUpdateCycles;
+        lastUpdateCycles = now;
+        int cycles = elapsed > 0xFFFF ? 0xFFFF : (int) elapsed;
+        int t = (tos + 1) & mask;
+        tos = t;
+        int at = t << 2;
+        long[] r = ring;
+        if (plain) {
+            r[at] = src; // guest RIPs are canonical already
+            r[at + 1] = dst;
+        } else {
+            r[at] = LbrFormat.encodeFrom(fmt, src, dst, mispred);
+            r[at + 1] = LbrFormat.encodeTo(fmt, dst, cycles);
+        }
+        r[at + 2] = hasInfo ? (mispred ? Long.MIN_VALUE | cycles : cycles) : 0;
+    }
+
+    private void clear(int i) {
+        ring[i << 2] = 0;
+        ring[(i << 2) + 1] = 0;
+        ring[(i << 2) + 2] = 0;
+    }
+
+    /** A slot holds a record when FROM or TO is non-zero (never-written and popped slots are all zero). */
+    private boolean holdsRecord(int i) {
+        return ring[i << 2] != 0 || ring[(i << 2) + 1] != 0;
+    }
+
+    /** RESET (spec §2.10 item 9): DEBUGCTL, LBR_SELECT, TOS and every entry are zero. */
+    public void reset() {
+        for (int i = 0; i < depth; i++) {
+            clear(i);
+        }
+        tos = 0;
+        debugctl = 0;
+        setLbrSelect(0);
+    }
+
+    /** Zeroes FROM/TO/INFO only, keeping TOS (perf's reset of the LBR MSRs, spec §3.3). */
+    public void clearRecords() {
+        for (int i = 0; i < depth; i++) {
+            clear(i);
+        }
+    }
+
+    private void setLbrSelect(long v) {
+        lbrSelect = v;
+        callStack = model.hasCallStack() && (v & EN_CALLSTACK) != 0;
+        int s = 0;
+        if (model.hasLbrSelect()) {
+            for (int k = 0; k < SELECT_BIT.length; k++) {
+                if ((v & (1L << SELECT_BIT[k])) != 0) {
+                    s |= (1 << k) | (1 << (k + 8));
+                }
+            }
+            if ((v & CPL_EQ_0) != 0) {
+                s |= 0x7F;
+            }
+            if ((v & CPL_NEQ_0) != 0) {
+                s |= 0x7F << 8;
+            }
+        }
+        suppressed = s;
+    }
+
+    // ------------------------------------------------------------------ MSR interface
+
+    /** True when {@code index} names one of this model's LBR MSRs (LBR_SELECT, TOS, FROM/TO/INFO < depth). */
+    public boolean isLbrMsr(int index) {
+        if (index == Msr.MSR_LBR_TOS) {
+            return true;
+        }
+        if (index == Msr.MSR_LBR_SELECT) {
+            return model.hasLbrSelect();
+        }
+        return entry(index) >= 0;
+    }
+
+    /** Number of LBR MSRs a hypervisor would pass through for this model. */
+    public List<Integer> msrIndices() {
+        List<Integer> out = new ArrayList<>();
+        if (model.hasLbrSelect()) {
+            out.add(Msr.MSR_LBR_SELECT);
+        }
+        out.add(Msr.MSR_LBR_TOS);
+        for (int i = 0; i < depth; i++) {
+            out.add(model.fromBase() + i);
+            out.add(model.toBase() + i);
+            if (model.infoBase() != 0) {
+                out.add(model.infoBase() + i);
+            }
+        }
+        return out;
+    }
+
+    /** 0 for a FROM MSR, 1 for TO, 2 for INFO of entry e. */
+    private int part(int index, int e) {
+        return index - model.fromBase() == e ? 0 : index - model.toBase() == e ? 1 : 2;
+    }
+
+    /** Entry index for a FROM/TO/INFO MSR, or -1. */
+    private int entry(int index) {
+        int f = index - model.fromBase();
+        if (f >= 0 && f < depth) {
+            return f;
+        }
+        int t = index - model.toBase();
+        if (t >= 0 && t < depth) {
+            return t;
+        }
+        if (model.infoBase() != 0) {
+            int n = index - model.infoBase();
+            if (n >= 0 && n < depth) {
+                return n;
+            }
+        }
+        return -1;
+    }
+
+    /** RDMSR on the physical LBR MSR; #GP for anything that is not one. */
+    public long readMsr(int index) {
+        if (index == Msr.MSR_LBR_TOS) {
+            return tos;
+        }
+        if (index == Msr.MSR_LBR_SELECT && model.hasLbrSelect()) {
+            return lbrSelect;
+        }
+        int e = entry(index);
+        if (e < 0) {
+            throw CpuFault.gp();
+        }
+        return ring[(e << 2) + part(index, e)];
+    }
+
+    /** WRMSR on the physical LBR MSR, with the hardware's value checks. */
+    public void writeMsr(int index, long value) {
+        if (index == Msr.MSR_LBR_TOS) {
+            tos = (int) (value & mask);
+            return;
+        }
+        if (index == Msr.MSR_LBR_SELECT && model.hasLbrSelect()) {
+            long reserved = model.hasCallStack() ? ~0x3FFL : ~0x1FFL;
+            if ((value & reserved) != 0) {
+                throw CpuFault.gp();
+            }
+            setLbrSelect(value);
+            return;
+        }
+        int e = entry(index);
+        if (e < 0) {
+            throw CpuFault.gp();
+        }
+        int part = part(index, e);
+        boolean ok = part == 0 ? LbrFormat.validFrom(fmt, value)
+                : part == 1 ? LbrFormat.validTo(fmt, value) : (value & LbrFormat.INFO_RESERVED) == 0;
+        if (!ok) {
+            throw CpuFault.gp();
+        }
+        ring[(e << 2) + part] = value;
+    }
+
+    // ------------------------------------------------------------------ read-out
+
+    /** The stack newest first, only entries that hold a record. */
+    public LbrSnapshot snapshot() {
+        List<LbrSnapshot.Entry> entries = new ArrayList<>();
+        for (int k = 0; k < depth; k++) {
+            int i = (tos - k) & mask;
+            if (!holdsRecord(i)) {
+                continue;
+            }
+            long f = ring[i << 2], t = ring[(i << 2) + 1], n = ring[(i << 2) + 2];
+            entries.add(new LbrSnapshot.Entry(i,
+                    LbrFormat.decodeFrom(fmt, f),
+                    LbrFormat.decodeTo(fmt, f, t),
+                    LbrFormat.hasMispredict(fmt) ? LbrFormat.decodeMispred(fmt, f, n) : null,
+                    LbrFormat.hasCycles(fmt) ? LbrFormat.decodeCycles(fmt, t, n) : null));
+        }
+        return new LbrSnapshot(model.name(), model.lbrFormat(), depth, tos, debugctl, lbrSelect, List.copyOf(entries));
+    }
+
+    /** Raw MSR contents, for save/restore by the host: FROM, TO, INFO for each entry. */
+    public long[][] rawEntries() {
+        long[][] out = new long[3][depth];
+        for (int i = 0; i < depth; i++) {
+            for (int p = 0; p < 3; p++) {
+                out[p][i] = ring[(i << 2) + p];
+            }
+        }
+        return out;
+    }
+}
