@@ -156,8 +156,8 @@ class BadInputTest {
     }
 
     @Test
-    void dumpLbrIsAcceptedButNotAvailableYet() throws Exception {
+    void dumpLbrToAnUnwritablePathIsAClearError() throws Exception {
         assertCleanError(CliRunner.run("run", "--kernel", CliRunner.home().resolve("examples/bin/fib.elf").toString(),
-                "--dump-lbr", dir.resolve("out.json").toString()), "LBR model is not available yet");
+                "--dump-lbr", dir.resolve("no/such/dir/out.json").toString()), "--dump-lbr", "cannot write");
     }
 }
