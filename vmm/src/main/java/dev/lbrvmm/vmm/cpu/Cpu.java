@@ -838,16 +838,6 @@ public final class Cpu {
                 long v = in.mem ? load(ea(in), in.size2) : getReg(in.rm, in.size2);
                 setReg(in.reg, in.size, sx(v, in.size2) & MASK[in.size]);
             }
-            case Op.LEA -> {
-                long a = in.disp;
-                if (in.base >= 0) {
-                    a += r[in.base];
-                }
-                if (in.index >= 0) {
-                    a += r[in.index] << in.scale;
-                }
-                setReg(in.reg, in.size, in.addr32 ? a & 0xFFFF_FFFFL : a);
-            }
             case Op.INC, Op.DEC -> {
                 long a = in.mem ? ea(in) : 0;
                 long v = in.mem ? load(a, in.size) : getReg(in.rm, in.size);
@@ -880,39 +870,16 @@ public final class Cpu {
             }
             case Op.PUSH_R -> push(getReg(in.reg, in.size), in.size);
             case Op.POP_R -> setReg(in.reg, in.size, pop(in.size));
-            case Op.CALL_REL -> {
-                push(in.next, 8);
-                rip = in.target;
-                branch(in.rip, in.target, BranchKind.K_NEAR_REL_CALL);
-            }
             case Op.CALL_RM -> {
                 long t = readRm(in);
                 push(in.next, 8);
                 rip = t;
                 branch(in.rip, t, BranchKind.K_NEAR_IND_CALL);
             }
-            case Op.RET -> {
-                long t = pop(8);
-                rip = t;
-                branch(in.rip, t, BranchKind.K_NEAR_RET);
-            }
-            case Op.JMP_REL -> {
-                rip = in.target;
-                branch(in.rip, in.target, BranchKind.K_NEAR_REL_JMP);
-            }
             case Op.JMP_RM -> {
                 long t = readRm(in);
                 rip = t;
                 branch(in.rip, t, BranchKind.K_NEAR_IND_JMP);
-            }
-            case Op.JCC -> {
-                if (cond(in.ext)) {
-                    rip = in.target;
-                    branch(in.rip, in.target, BranchKind.K_CONDITIONAL);
-                } else {
-                    rip = in.next;
-                    notTaken(in.rip);
-                }
             }
             default -> execRare(in);
         }
