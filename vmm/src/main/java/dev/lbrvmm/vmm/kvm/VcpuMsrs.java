@@ -2,6 +2,7 @@ package dev.lbrvmm.vmm.kvm;
 
 import dev.lbrvmm.vmm.cpu.Cpu;
 import dev.lbrvmm.vmm.cpu.CpuFault;
+import dev.lbrvmm.vmm.cpu.CpuModel;
 import dev.lbrvmm.vmm.cpu.DebugCtl;
 import dev.lbrvmm.vmm.cpu.Msr;
 
@@ -89,13 +90,15 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
      * otherwise, or past the model's depth, it is no PMU MSR and accesses #GP).
      */
     private boolean isGuestLbrMsr(int index) {
-        return vcpu.vm().guestLbr() && vcpu.lbrUnit() != null && vcpu.lbrUnit().isLbrMsr(index);
+        // Disabling the vPMU through CPUID (no leaf 0xA / version 0) also disables LBR (spec §4.2, §9.2 step 5).
+        return vcpu.vm().guestLbr() && vcpu.lbrUnit() != null && cpu().cpuid().pmuVersion() > 0
+                && vcpu.lbrUnit().isLbrMsr(index);
     }
 
     long hostRead(int index) throws KvmException {
         try {
             if (index == Msr.IA32_PERF_CAPABILITIES) {
-                return perfCapabilities; // P4
+                return cpu().cpuid().pdcm() ? perfCapabilities : 0; // P4: "unsupported" without PDCM
             }
             return read(index);
         } catch (CpuFault f) {
@@ -117,7 +120,14 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         }
     }
 
+    /** Host write of IA32_PERF_CAPABILITIES, checks in the order of spec §4.3 P3. */
     private void hostWritePerfCapabilities(long value) throws KvmException {
+        if (!cpu().cpuid().pdcm()) { // P3c: unsupported without PDCM; a write of 0 is accepted and ignored
+            if (value != 0) {
+                throw new KvmException("EINVAL", "IA32_PERF_CAPABILITIES is unsupported: the vCPU's CPUID has no PDCM");
+            }
+            return;
+        }
         if (value == perfCapabilities) {
             return;
         }
@@ -129,6 +139,12 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         if (fmt != 0 && fmt != hostFmt) {
             throw new KvmException("EINVAL", String.format("LBR format %d in IA32_PERF_CAPABILITIES differs from the host's %d",
                     fmt, hostFmt));
+        }
+        CpuModel host = vcpu.vm().kvm().hostModel();
+        if (fmt != 0 && (cpu().cpuid().displayFamily() != host.family() || cpu().cpuid().displayModel() != host.model())) {
+            throw new KvmException("EINVAL", String.format(
+                    "an LBR format needs the guest CPU family/model (%x/%x in CPUID) to equal the host's (%x/%x)",
+                    cpu().cpuid().displayFamily(), cpu().cpuid().displayModel(), host.family(), host.model()));
         }
         if ((value & ~0x3FL) != 0) {
             throw new KvmException("EINVAL", String.format("IA32_PERF_CAPABILITIES bits 0x%x are not supported", value & ~0x3FL));

@@ -126,6 +126,37 @@ class GuestLbrMsrTest {
     }
 
     @Test
+    void t15LbrFormatNeedsTheHostFamilyAndModel() throws Exception {
+        Vcpu v = vcpu(true, SKL, SKL);
+        v.setMsr(Msr.IA32_PERF_CAPABILITIES, 0);
+        dev.lbrvmm.vmm.cpu.CpuidTable other = v.cpu().cpuid().copy();
+        int[] leaf1 = other.get(1, 0);
+        other.set(1, 0, CpuModels.byName("skylake-server").orElseThrow().cpuidSignature(), leaf1[1], leaf1[2], leaf1[3]);
+        v.setCpuid(other);
+        assertThatThrownBy(() -> v.setMsr(Msr.IA32_PERF_CAPABILITIES, 5)).isInstanceOf(KvmException.class)
+                .hasMessageContaining("family/model");
+    }
+
+    @Test
+    void withoutPdcmPerfCapabilitiesIsUnsupported() throws Exception {
+        Vcpu v = vcpu(false, SKL, SKL);
+        assertThat(v.getMsr(Msr.IA32_PERF_CAPABILITIES)).isZero();
+        v.setMsr(Msr.IA32_PERF_CAPABILITIES, 0);
+        assertThatThrownBy(() -> v.setMsr(Msr.IA32_PERF_CAPABILITIES, 5)).hasMessageContaining("no PDCM");
+    }
+
+    @Test
+    void removingThePmuFromCpuidDisablesLbrMsrs() throws Exception {
+        Vcpu v = vcpu(true, SKL, SKL);
+        v.setMsr(Msr.MSR_LBR_TOS, 7);
+        dev.lbrvmm.vmm.cpu.CpuidTable noPmu = v.cpu().cpuid().copy();
+        noPmu.remove(0xA);
+        v.setCpuid(noPmu);
+        assertThatThrownBy(() -> v.setMsr(Msr.MSR_LBR_TOS, 7)).isInstanceOf(KvmException.class)
+                .hasMessageContaining("MSR_LBR_TOS");
+    }
+
+    @Test
     void debugctlAttachesTheLbrOnlyWhileRecording() throws Exception {
         Vcpu v = vcpu(true, SKL, SKL);
         v.cpu().memory().load(0x1000, new byte[] {(byte) 0xEB, 0x00, (byte) 0xF4}, 0, 3); // jmp +0; hlt
