@@ -43,7 +43,8 @@ public final class LbrUnit implements BranchListener {
     /** FROM/TO hold plain addresses (formats 1, 2, 5, 7): no flag bits to encode on the hot path. */
     private final boolean plain;
     private final BranchPredictor predictor = new BranchPredictor();
-    private final Cpu cpu;
+    /** The processor whose retired instructions drive the cycle model: whoever runs on this CPU now. */
+    private Cpu cpu;
     private int tos;
     private long debugctl;
     private long lbrSelect;
@@ -73,6 +74,11 @@ public final class LbrUnit implements BranchListener {
 
     public CpuModel model() {
         return model;
+    }
+
+    /** The interpreter now running on this logical CPU (its retired count clocks the cycle model). */
+    public void setClock(Cpu running) {
+        cpu = running;
     }
 
     public int depth() {
@@ -319,6 +325,27 @@ public final class LbrUnit implements BranchListener {
             entries.add(new LbrSnapshot.Entry(i,
                     LbrFormat.decodeFrom(fmt, f),
                     LbrFormat.decodeTo(fmt, f, t),
+                    LbrFormat.hasMispredict(fmt) ? LbrFormat.decodeMispred(fmt, f, n) : null,
+                    LbrFormat.hasCycles(fmt) ? LbrFormat.decodeCycles(fmt, t, n) : null));
+        }
+        return new LbrSnapshot(model.name(), model.lbrFormat(), depth, tos, debugctl, lbrSelect, List.copyOf(entries));
+    }
+
+    /**
+     * Decodes a saved copy of an LBR (as the host keeps it) the way {@link #snapshot()} decodes the
+     * live one: entries newest first from {@code tos}, only slots holding a record.
+     */
+    public static LbrSnapshot decode(CpuModel model, long[][] raw, int tos, long debugctl, long lbrSelect) {
+        int fmt = model.recordFormat();
+        int depth = model.lbrDepth();
+        List<LbrSnapshot.Entry> entries = new ArrayList<>();
+        for (int k = 0; k < depth; k++) {
+            int i = (tos - k) & (depth - 1);
+            long f = raw[0][i], t = raw[1][i], n = raw[2][i];
+            if (f == 0 && t == 0) {
+                continue;
+            }
+            entries.add(new LbrSnapshot.Entry(i, LbrFormat.decodeFrom(fmt, f), LbrFormat.decodeTo(fmt, f, t),
                     LbrFormat.hasMispredict(fmt) ? LbrFormat.decodeMispred(fmt, f, n) : null,
                     LbrFormat.hasCycles(fmt) ? LbrFormat.decodeCycles(fmt, t, n) : null));
         }

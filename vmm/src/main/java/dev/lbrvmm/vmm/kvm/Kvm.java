@@ -1,20 +1,30 @@
 package dev.lbrvmm.vmm.kvm;
 
 import dev.lbrvmm.vmm.cpu.CpuModel;
+import dev.lbrvmm.vmm.host.Host;
 
 /**
- * The /dev/kvm of the model: system-level queries and VM creation. The host CPU model is what
- * the physical machine is; guest LBR is only possible where it has a model-specific LBR.
+ * The /dev/kvm of the model: system-level queries and VM creation on a host. Guest LBR is only
+ * possible where the host CPU has a model-specific LBR.
  */
 public final class Kvm {
-    private final CpuModel host;
+    private final Host host;
 
-    public Kvm(CpuModel host) {
+    public Kvm(Host host) {
         this.host = host;
     }
 
-    public CpuModel hostModel() {
+    /** A KVM on a one-CPU host of the given model (for tools and tests that need no host tasks). */
+    public Kvm(CpuModel hostModel) {
+        this(new Host(1, hostModel, 100_000));
+    }
+
+    public Host host() {
         return host;
+    }
+
+    public CpuModel hostModel() {
+        return host.cpus().get(0).model();
     }
 
     /**
@@ -24,7 +34,7 @@ public final class Kvm {
      */
     public int checkExtension(Capability cap) {
         return switch (cap) {
-            case X86_GUEST_LBR -> host.hasLbr() ? 5 * Integer.BYTES : 0;
+            case X86_GUEST_LBR -> hostModel().hasLbr() ? 5 * Integer.BYTES : 0;
         };
     }
 

@@ -1,15 +1,24 @@
 package dev.lbrvmm.vmm.kvm;
 
+import dev.lbrvmm.vmm.cpu.BranchListener;
 import dev.lbrvmm.vmm.cpu.Cpu;
 import dev.lbrvmm.vmm.cpu.CpuExit;
 import dev.lbrvmm.vmm.cpu.CpuModel;
 import dev.lbrvmm.vmm.cpu.CpuidTable;
+import dev.lbrvmm.vmm.cpu.DebugCtl;
 import dev.lbrvmm.vmm.cpu.LbrSnapshot;
 import dev.lbrvmm.vmm.cpu.LbrUnit;
-import dev.lbrvmm.vmm.cpu.BranchListener;
+import dev.lbrvmm.vmm.host.PhysicalCpu;
+import dev.lbrvmm.vmm.host.Task;
+import dev.lbrvmm.vmm.host.TaskBody;
+import dev.lbrvmm.vmm.host.TaskLbrContext;
 import java.util.Optional;
 
-/** A vCPU: the interpreter core plus the hypervisor's MSR routing. */
+/**
+ * A vCPU: the interpreter core, its host thread, and the hypervisor's MSR handling and guest-LBR
+ * state. VM entry loads the guest DEBUGCTL into the physical CPU the thread runs on; VM exit
+ * clears it, as the hardware does.
+ */
 public final class Vcpu {
     private static final VcpuExit HLT = new VcpuExit.Hlt();
     private static final VcpuExit SYSCALL = new VcpuExit.Syscall();
@@ -21,20 +30,41 @@ public final class Vcpu {
     private final CpuModel model;
     private final Cpu cpu;
     private final VcpuMsrs msrs;
-    /** The physical LBR of the logical CPU this vCPU runs on (null when the model has none). */
-    private final LbrUnit lbr;
+    private final GuestLbr lbr;
+    private final Task thread;
+    private TaskBody threadBody;
     private BranchListener tracer;
     private boolean hasRun;
+    private boolean inGuest;
 
-    Vcpu(Vm vm, int index, CpuModel model) {
+    Vcpu(Vm vm, int index, CpuModel model, long affinity) {
         this.vm = vm;
         this.index = index;
         this.model = model;
         this.cpu = new Cpu(index, vm.memory());
-        this.lbr = model.hasLbr() ? new LbrUnit(model, cpu) : null;
+        this.thread = vm.kvm().host().addTask("vcpu-" + index, Task.Kind.VCPU, affinity, new TaskBody() {
+            @Override
+            public long run(PhysicalCpu c, long budget) {
+                return threadBody == null ? 0 : threadBody.run(c, budget);
+            }
+
+            @Override
+            public boolean runnable() {
+                return threadBody != null && threadBody.runnable();
+            }
+
+            @Override
+            public void scheduledIn(PhysicalCpu c) {
+                Vcpu.this.scheduledIn();
+            }
+        });
+        this.lbr = new GuestLbr(this, vm.lbrPolicy());
         this.msrs = new VcpuMsrs(this);
         cpu.setMsrBus(msrs);
         cpu.setCpuid(CpuidTable.forModel(model, index, true, vm.guestLbr() && model.hasPdcm()));
+        if (vm.guestLbr()) {
+            lbr.policy.init(lbr);
+        }
     }
 
     public Vm vm() {
@@ -54,9 +84,40 @@ public final class Vcpu {
         return cpu;
     }
 
-    /** True once {@link #run(long)} has been called (feature MSRs become immutable). */
+    /** The host thread that runs this vCPU. */
+    public Task thread() {
+        return thread;
+    }
+
+    /** What the vCPU thread does when the host scheduler runs it (the VMM's run loop). */
+    public void setThreadBody(TaskBody body) {
+        threadBody = body;
+    }
+
+    /** The physical CPU the vCPU thread runs or last ran on. */
+    public PhysicalCpu pcpu() {
+        return thread.cpu();
+    }
+
     public boolean hasRun() {
         return hasRun;
+    }
+
+    public LbrStats stats() {
+        TaskLbrContext ctx = thread.lbrContext();
+        LbrStats s = new LbrStats().plus(lbr.stats);
+        s.saves += ctx.saves();
+        s.restores += ctx.restores();
+        s.skippedRestores += ctx.skippedRestores();
+        s.resets += ctx.resets();
+        s.saveMsrReads += ctx.msrReads();
+        s.restoreMsrWrites += ctx.msrWrites();
+        return s;
+    }
+
+    /** The guest-LBR state KVM keeps for this vCPU. */
+    public GuestLbr guestLbr() {
+        return lbr;
     }
 
     /** KVM_SET_CPUID2. */
@@ -74,10 +135,41 @@ public final class Vcpu {
         msrs.hostWrite(index, value);
     }
 
-    /** KVM_RUN with an instruction budget (the time slice). */
+    private void scheduledIn() {
+        lbr.stats.contextSwitches++;
+        if (vm.guestLbr()) {
+            lbr.policy.scheduledIn(lbr);
+        }
+    }
+
+    /** KVM_RUN with an instruction budget (the rest of the thread's time slice). */
     public VcpuExit run(long budget) {
+        vm.kvm().host().ensureRunning(thread);
         hasRun = true;
-        CpuExit e = cpu.run(budget);
+        if (vm.guestLbr()) {
+            lbr.policy.beforeEntry(lbr);
+        }
+        enterGuest();
+        long before = cpu.retired();
+        CpuExit e;
+        try {
+            e = cpu.run(budget);
+        } finally {
+            lbr.stats.instructions += cpu.retired() - before;
+            exitGuest();
+        }
+        lbr.stats.exit(switch (e) {
+            case BUDGET -> ExitReason.PREEMPTION;
+            case STOPPED -> ExitReason.STOP;
+            case IO_OUT, IO_IN -> ExitReason.IO;
+            case HLT -> ExitReason.HLT;
+            case SHUTDOWN -> ExitReason.SHUTDOWN;
+            case SYSCALL -> ExitReason.SYSCALL;
+            case INTERNAL_ERROR -> ExitReason.INTERNAL_ERROR;
+        });
+        if (vm.guestLbr()) {
+            lbr.policy.afterExit(lbr);
+        }
         return switch (e) {
             case BUDGET -> PREEMPTED;
             case STOPPED -> STOPPED;
@@ -90,6 +182,43 @@ public final class Vcpu {
         };
     }
 
+    /** VM entry: the guest DEBUGCTL (VMCS) becomes the physical one; the LBR records while LBR is set. */
+    private void enterGuest() {
+        inGuest = true;
+        loadPhysicalDebugctl(msrs.debugctl());
+        cpu.setBranchListener(tracer);
+    }
+
+    /** VM exit: hardware clears DEBUGCTL; nothing the host does next is recorded for the guest. */
+    private void exitGuest() {
+        inGuest = false;
+        cpu.setLbrUnit(null);
+        LbrUnit u = pcpu().lbr();
+        if (u != null) {
+            u.setDebugctl(0);
+        }
+    }
+
+    private void loadPhysicalDebugctl(long value) {
+        LbrUnit u = pcpu().lbr();
+        if (u == null) {
+            return;
+        }
+        u.setClock(cpu);
+        u.setDebugctl(value);
+        cpu.setLbrUnit((value & DebugCtl.LBR) != 0 ? u : null);
+    }
+
+    /** A guest DEBUGCTL write was accepted: it takes effect at once when the guest is running. */
+    void debugctlWritten(long value) {
+        if (inGuest) {
+            loadPhysicalDebugctl(value);
+        }
+        if (vm.guestLbr()) {
+            lbr.policy.debugctlWritten(lbr, value);
+        }
+    }
+
     /** Supplies the data of an IN exit (KVM's run->io data). */
     public void completeIn(long value) {
         cpu.completeIn(value);
@@ -100,17 +229,48 @@ public final class Vcpu {
         cpu.requestStop();
     }
 
+    /** vCPU reset: architectural state and KVM's LBR state (the event is released, spec §4.5). */
+    public void reset() {
+        cpu.reset();
+        msrs.reset();
+        lbr.policy.reset(lbr);
+    }
+
+    void destroy() {
+        lbr.policy.reset(lbr);
+        threadBody = null;
+    }
+
     VcpuMsrs msrs() {
         return msrs;
     }
 
-    LbrUnit lbrUnit() {
-        return lbr;
-    }
-
-    /** The LBR stack as it stands (empty when the CPU model has no LBR). */
+    /**
+     * The LBR stack as the guest would read it now: the physical LBR if this vCPU thread is the one
+     * on its CPU (or nothing else ran since), else the copy saved for it (by perf or the eager
+     * design). Empty when the host has no LBR.
+     */
     public Optional<LbrSnapshot> lbrSnapshot() {
-        return lbr == null ? Optional.empty() : Optional.of(lbr.snapshot());
+        PhysicalCpu c = pcpu();
+        if (c == null || c.lbr() == null || !model.hasLbr()) {
+            return Optional.empty();
+        }
+        TaskLbrContext ctx = thread.lbrContext();
+        if (c.current() != thread && ctx.valid()) {
+            int n = model.lbrDepth();
+            long[][] raw = new long[3][n];
+            for (int k = 0; k < n; k++) {
+                int i = (ctx.savedTos() - k) & (n - 1);
+                for (int p = 0; p < 3; p++) {
+                    raw[p][i] = ctx.saved()[p][k];
+                }
+            }
+            return Optional.of(LbrUnit.decode(model, raw, ctx.savedTos(), msrs.debugctl(), ctx.savedLbrSelect()));
+        }
+        if (c.current() != thread && lbr.eagerSaved != null) {
+            return Optional.of(LbrUnit.decode(model, lbr.eagerSaved, lbr.eagerTos, msrs.debugctl(), lbr.eagerSelect));
+        }
+        return Optional.of(c.lbr().snapshot());
     }
 
     /** Guest DEBUGCTL as KVM keeps it (the VMCS field). */
@@ -118,29 +278,11 @@ public final class Vcpu {
         return msrs.debugctl();
     }
 
-    /**
-     * An extra observer of every branch (for traces and tests), composed with the LBR unit.
-     * Null removes it.
-     */
+    /** An extra observer of every branch the guest takes (traces, tests); null removes it. */
     public void setBranchTracer(BranchListener t) {
         tracer = t;
-        attachListeners();
-    }
-
-    /**
-     * Loads the guest's DEBUGCTL into the processor (what VM entry does with the VMCS value) and
-     * attaches the LBR unit to the branch hook only while it records, so LBR off costs nothing.
-     */
-    void loadDebugctl(long value) {
-        if (lbr != null) {
-            lbr.setDebugctl(value);
+        if (inGuest) {
+            cpu.setBranchListener(t);
         }
-        attachListeners();
     }
-
-    private void attachListeners() {
-        cpu.setLbrUnit(lbr != null && lbr.recording() ? lbr : null);
-        cpu.setBranchListener(tracer);
-    }
-
 }

@@ -5,10 +5,13 @@ import dev.lbrvmm.vmm.cpu.CpuFault;
 import dev.lbrvmm.vmm.cpu.CpuModel;
 import dev.lbrvmm.vmm.cpu.DebugCtl;
 import dev.lbrvmm.vmm.cpu.Msr;
+import java.util.function.LongSupplier;
 
 /**
- * The hypervisor's handling of a vCPU's MSRs: guest RDMSR/WRMSR (intercepted) and host-initiated
- * KVM_GET/SET_MSRS. Core MSRs go to the CPU; DEBUGCTL and PERF_CAPABILITIES follow spec §4.3.
+ * The hypervisor's side of a vCPU's MSRs. Guest RDMSR/WRMSR of an MSR the bitmap passes through
+ * go straight to the physical LBR (hardware rules apply, no exit); any other access is a VM exit
+ * handled here: DEBUGCTL and PERF_CAPABILITIES follow spec §4.3, intercepted LBR MSRs go to the
+ * VM's {@link GuestLbrPolicy}. Host-initiated KVM_GET/SET_MSRS take the same paths without an exit.
  */
 final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
     private final Vcpu vcpu;
@@ -18,29 +21,89 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
 
     VcpuMsrs(Vcpu vcpu) {
         this.vcpu = vcpu;
+        reset();
+    }
+
+    void reset() {
+        debugctl = 0;
         // v3 semantics: a VM with the capability reads the host's LBR format from PERF_CAPABILITIES.
-        this.perfCapabilities = vcpu.vm().guestLbr() ? vcpu.vm().kvm().hostModel().lbrFormat() : 0;
+        perfCapabilities = vcpu.vm().guestLbr() ? vcpu.vm().kvm().hostModel().lbrFormat() : 0;
     }
 
     private Cpu cpu() {
         return vcpu.cpu();
     }
 
+    private GuestLbr lbr() {
+        return vcpu.guestLbr();
+    }
+
     long debugctl() {
         return debugctl;
     }
 
+    /** MSRs VMX passes through regardless of LBR (segment bases); everything else here exits. */
+    private static boolean alwaysPassedThrough(int index) {
+        return index == Msr.IA32_FS_BASE || index == Msr.IA32_GS_BASE || index == Msr.IA32_KERNEL_GS_BASE;
+    }
+
     @Override
     public long read(int index) {
+        if (isGuestLbrMsr(index) && lbr().bitmap.passthrough(index)) {
+            lbr().stats.passthroughAccesses++;
+            return lbr().physicalRead(index);
+        }
+        if (alwaysPassedThrough(index)) {
+            return cpu().readCoreMsr(index);
+        }
+        return inKernelExit(ExitReason.MSR_READ, () -> emulateRead(index));
+    }
+
+    @Override
+    public void write(int index, long value) {
+        if (isGuestLbrMsr(index) && lbr().bitmap.passthrough(index)) {
+            lbr().stats.passthroughAccesses++;
+            lbr().physicalWrite(index, value);
+            return;
+        }
+        if (alwaysPassedThrough(index)) {
+            cpu().writeCoreMsr(index, value);
+            return;
+        }
+        inKernelExit(ExitReason.MSR_WRITE, () -> {
+            emulateWrite(index, value, false);
+            return 0;
+        });
+    }
+
+    /** An exit handled inside KVM: accounted, the policy sees the exit and the re-entry around it. */
+    private long inKernelExit(ExitReason reason, LongSupplier handler) {
+        GuestLbr s = lbr();
+        s.stats.exit(reason);
+        boolean policy = vcpu.vm().guestLbr();
+        if (policy) {
+            s.policy.afterExit(s);
+        }
+        try {
+            return handler.getAsLong();
+        } finally {
+            if (policy) {
+                s.policy.beforeEntry(s);
+            }
+        }
+    }
+
+    private long emulateRead(int index) {
+        if (isGuestLbrMsr(index)) {
+            lbr().stats.lbrMsrExits++;
+            return lbr().policy.trappedRead(lbr(), index);
+        }
         if (Cpu.isCoreMsr(index)) {
             return cpu().readCoreMsr(index);
         }
-        if (isGuestLbrMsr(index)) {
-            return vcpu.lbrUnit().readMsr(index);
-        }
         switch (index) {
             case Msr.IA32_DEBUGCTL:
-                return debugctl;
+                return debugctl; // D1: the VMCS value
             case Msr.IA32_PERF_CAPABILITIES:
                 if (!cpu().cpuid().pdcm()) {
                     throw CpuFault.gp(); // P1
@@ -51,18 +114,20 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         }
     }
 
-    @Override
-    public void write(int index, long value) {
+    private void emulateWrite(int index, long value, boolean host) {
+        if (isGuestLbrMsr(index)) {
+            if (!host) {
+                lbr().stats.lbrMsrExits++;
+            }
+            lbr().policy.trappedWrite(lbr(), index, value);
+            return;
+        }
         if (Cpu.isCoreMsr(index)) {
             cpu().writeCoreMsr(index, value);
             return;
         }
-        if (isGuestLbrMsr(index)) {
-            vcpu.lbrUnit().writeMsr(index, value);
-            return;
-        }
         switch (index) {
-            case Msr.IA32_DEBUGCTL -> writeDebugctl(value, false);
+            case Msr.IA32_DEBUGCTL -> writeDebugctl(value, host);
             case Msr.IA32_PERF_CAPABILITIES -> throw CpuFault.gp(); // P2: read-only for the guest
             default -> throw CpuFault.gp();
         }
@@ -81,18 +146,17 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         if ((unsupported & ~ignorable) != 0) {
             throw CpuFault.gp();
         }
-        debugctl = value & supported;
-        vcpu.loadDebugctl(debugctl);
+        debugctl = value & supported; // D3
+        vcpu.debugctlWritten(debugctl);
     }
 
     /**
-     * An LBR MSR of this vCPU's model while the VM has KVM_CAP_X86_GUEST_LBR (spec §4.3 L1:
-     * otherwise, or past the model's depth, it is no PMU MSR and accesses #GP).
+     * An LBR MSR of this vCPU's model while the VM has KVM_CAP_X86_GUEST_LBR and a vPMU (spec §4.3
+     * L1: otherwise, or past the model's depth, it is no PMU MSR and accesses #GP; disabling the
+     * vPMU through CPUID also disables LBR, §9.2 step 5).
      */
     private boolean isGuestLbrMsr(int index) {
-        // Disabling the vPMU through CPUID (no leaf 0xA / version 0) also disables LBR (spec §4.2, §9.2 step 5).
-        return vcpu.vm().guestLbr() && vcpu.lbrUnit() != null && cpu().cpuid().pmuVersion() > 0
-                && vcpu.lbrUnit().isLbrMsr(index);
+        return vcpu.vm().guestLbr() && cpu().cpuid().pmuVersion() > 0 && lbr().lbrMsrs().contains(index);
     }
 
     long hostRead(int index) throws KvmException {
@@ -100,7 +164,7 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
             if (index == Msr.IA32_PERF_CAPABILITIES) {
                 return cpu().cpuid().pdcm() ? perfCapabilities : 0; // P4: "unsupported" without PDCM
             }
-            return read(index);
+            return emulateRead(index);
         } catch (CpuFault f) {
             throw new KvmException("EINVAL", "vCPU " + vcpu.index() + ": " + Msr.describe(index)
                     + " cannot be read on CPU model " + vcpu.model().name());
@@ -109,10 +173,10 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
 
     void hostWrite(int index, long value) throws KvmException {
         try {
-            switch (index) {
-                case Msr.IA32_DEBUGCTL -> writeDebugctl(value, true);
-                case Msr.IA32_PERF_CAPABILITIES -> hostWritePerfCapabilities(value);
-                default -> write(index, value);
+            if (index == Msr.IA32_PERF_CAPABILITIES) {
+                hostWritePerfCapabilities(value);
+            } else {
+                emulateWrite(index, value, true);
             }
         } catch (CpuFault f) {
             throw new KvmException("EINVAL", String.format("vCPU %d: %s does not accept 0x%x on CPU model %s",

@@ -12,6 +12,9 @@ public final class Vm {
     private final GuestMemory memory;
     private final List<Vcpu> vcpus = new ArrayList<>();
     private boolean guestLbr;
+    private GuestLbrPolicy lbrPolicy = new GuestLbrPolicy.Lazy();
+    private CostTable costs = CostTable.DEFAULT;
+    private boolean destroyed;
 
     Vm(Kvm kvm, long memoryBytes) {
         this.kvm = kvm;
@@ -71,10 +74,65 @@ public final class Vm {
                 m.infoBase() == 0 ? "none" : String.format("0x%x", m.infoBase()), m.lbrFormat());
     }
 
-    /** KVM_CREATE_VCPU. */
+    /** The guest-LBR policy of this VM; set before vCPUs are created. */
+    public void setLbrPolicy(GuestLbrPolicy policy) {
+        if (!vcpus.isEmpty()) {
+            throw new IllegalStateException("the LBR policy must be chosen before the first vCPU is created");
+        }
+        lbrPolicy = policy;
+    }
+
+    public GuestLbrPolicy lbrPolicy() {
+        return lbrPolicy;
+    }
+
+    public void setCosts(CostTable c) {
+        costs = c;
+    }
+
+    public CostTable costs() {
+        return costs;
+    }
+
+    /** KVM_CREATE_VCPU: the vCPU's thread may run on every host CPU. */
     public Vcpu createVcpu(CpuModel model) {
-        Vcpu v = new Vcpu(this, vcpus.size(), model);
+        return createVcpu(model, kvm.host().allCpus());
+    }
+
+    /** KVM_CREATE_VCPU with the vCPU thread's CPU affinity (bit i = host CPU i). */
+    public Vcpu createVcpu(CpuModel model, long affinity) {
+        Vcpu v = new Vcpu(this, vcpus.size(), model, affinity);
         vcpus.add(v);
         return v;
+    }
+
+    /** The accounting of all vCPUs. */
+    public LbrStats stats() {
+        LbrStats s = new LbrStats();
+        for (Vcpu v : vcpus) {
+            s = s.plus(v.stats());
+        }
+        return s;
+    }
+
+    /**
+     * Tears the VM down: every vCPU drops its guest LBR event. Afterwards no perf event of this VM
+     * may remain on the host; one that does is a defect and is reported as such.
+     */
+    public void destroy() {
+        if (destroyed) {
+            return;
+        }
+        destroyed = true;
+        for (Vcpu v : vcpus) {
+            v.destroy();
+        }
+        for (var e : kvm.host().perf().events()) {
+            for (Vcpu v : vcpus) {
+                if (e.task() == v.thread()) {
+                    throw new IllegalStateException("guest LBR event leaked after VM teardown: " + e.describe());
+                }
+            }
+        }
     }
 }

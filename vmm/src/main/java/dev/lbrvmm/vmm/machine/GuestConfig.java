@@ -1,6 +1,7 @@
 package dev.lbrvmm.vmm.machine;
 
 import dev.lbrvmm.vmm.cpu.CpuModel;
+import dev.lbrvmm.vmm.kvm.CostTable;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
@@ -21,6 +22,8 @@ public record GuestConfig(
         List<MsrSetting> msrs,
         SerialOutput serial,
         boolean guestLbr,
+        String lbrPolicy,
+        CostTable costs,
         Host host,
         Path source) {
 
@@ -39,13 +42,25 @@ public record GuestConfig(
         public enum Kind { STDOUT, STDERR, NONE, FILE }
     }
 
-    public record Host(int cpus, CpuModel cpuModel, long timeSlice) {}
+    /**
+     * @param vcpuAffinity bit i: vCPU threads may run on physical CPU i
+     */
+    public record Host(int cpus, CpuModel cpuModel, long timeSlice, long vcpuAffinity, List<HostTask> tasks,
+            List<CpuLbrEvent> lbrEvents) {}
+
+    /** A branchy host workload; {@code lbr} is none, task-pinned or task-flexible. */
+    public record HostTask(String name, long affinity, String lbr) {}
+
+    /** A CPU-wide host LBR user. */
+    public record CpuLbrEvent(int cpu, boolean pinned) {}
 
     public GuestConfig withProgram(Program p) {
-        return new GuestConfig(name, memory, vcpus, apStart, cpuModel, p, stackPointer, msrs, serial, guestLbr, host, source);
+        return new GuestConfig(name, memory, vcpus, apStart, cpuModel, p, stackPointer, msrs, serial, guestLbr, lbrPolicy, costs,
+                host, source);
     }
 
     public GuestConfig withSerial(SerialOutput s) {
-        return new GuestConfig(name, memory, vcpus, apStart, cpuModel, program, stackPointer, msrs, s, guestLbr, host, source);
+        return new GuestConfig(name, memory, vcpus, apStart, cpuModel, program, stackPointer, msrs, s, guestLbr, lbrPolicy, costs,
+                host, source);
     }
 }

@@ -15,6 +15,8 @@ import com.typesafe.config.ConfigValueType;
 import dev.lbrvmm.vmm.cpu.CpuModel;
 import dev.lbrvmm.vmm.cpu.CpuModels;
 import dev.lbrvmm.vmm.cpu.Msr;
+import dev.lbrvmm.vmm.kvm.CostTable;
+import dev.lbrvmm.vmm.kvm.GuestLbrPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -190,15 +192,115 @@ public final class GuestConfigLoader {
         };
 
         boolean guestLbr = c.getBoolean("kvm.guest-lbr");
-        int hostCpus = intIn(c, "host.cpus", 1, 256);
+        String policy = c.getString("kvm.lbr-policy");
+        if (GuestLbrPolicy.byName(policy).isEmpty()) {
+            throw bad(c, "kvm.lbr-policy", "must be one of " + String.join(", ", GuestLbrPolicy.NAMES) + ", got '" + policy + "'");
+        }
+        CostTable costs = new CostTable(nonNegative(c, "kvm.cost.vm-exit"), nonNegative(c, "kvm.cost.rdmsr"),
+                nonNegative(c, "kvm.cost.wrmsr"), nonNegative(c, "kvm.cost.perf-event"));
+        int hostCpus = intIn(c, "host.cpus", 1, 64);
         CpuModel hostModel = model(c, "host.cpu-model");
         long slice = c.getLong("host.time-slice");
         if (slice < 1 || slice > 1_000_000_000L) {
             throw bad(c, "host.time-slice", "must be between 1 and 1000000000 guest instructions, got " + slice);
         }
+        long vcpuAffinity = cpuMask(c.getValue("host.vcpu-cpus"), "host.vcpu-cpus", hostCpus);
+        List<GuestConfig.HostTask> tasks = new ArrayList<>();
+        List<? extends ConfigObject> taskList = objects(c, "host.tasks");
+        for (int i = 0; i < taskList.size(); i++) {
+            ConfigObject o = taskList.get(i);
+            String at = "host.tasks[" + i + "]";
+            allowKeys(o, at, "name", "cpus", "lbr");
+            String tname = o.containsKey("name") ? string(o.get("name"), at + ".name") : "host-task-" + i;
+            long aff = o.containsKey("cpus") ? cpuMask(o.get("cpus"), at + ".cpus", hostCpus) : (1L << hostCpus) - 1;
+            String lbr = o.containsKey("lbr") ? string(o.get("lbr"), at + ".lbr") : "none";
+            if (!List.of("none", "task-pinned", "task-flexible").contains(lbr)) {
+                throw new GuestConfigException(where(o.get("lbr")) + ": " + at + ".lbr must be none, task-pinned or task-flexible, got '"
+                        + lbr + "'");
+            }
+            tasks.add(new GuestConfig.HostTask(tname, aff, lbr));
+        }
+        List<GuestConfig.CpuLbrEvent> events = new ArrayList<>();
+        List<? extends ConfigObject> eventList = objects(c, "host.lbr-events");
+        for (int i = 0; i < eventList.size(); i++) {
+            ConfigObject o = eventList.get(i);
+            String at = "host.lbr-events[" + i + "]";
+            allowKeys(o, at, "cpu", "pinned");
+            long cpu = o.containsKey("cpu") ? number(o.get("cpu"), at + ".cpu") : 0;
+            if (cpu < 0 || cpu >= hostCpus) {
+                throw new GuestConfigException(where(o) + ": " + at + ".cpu must name one of the host's " + hostCpus + " CPUs, got " + cpu);
+            }
+            boolean pinned = !o.containsKey("pinned") || bool(o.get("pinned"), at + ".pinned");
+            events.add(new GuestConfig.CpuLbrEvent((int) cpu, pinned));
+        }
         return new GuestConfig(name, memory, vcpus, apStart, model,
-                new GuestConfig.Program(program, format, loadAddress, entry), sp, msrs, serial, guestLbr,
-                new GuestConfig.Host(hostCpus, hostModel, slice), file);
+                new GuestConfig.Program(program, format, loadAddress, entry), sp, msrs, serial, guestLbr, policy, costs,
+                new GuestConfig.Host(hostCpus, hostModel, slice, vcpuAffinity, List.copyOf(tasks), List.copyOf(events)), file);
+    }
+
+    private static long nonNegative(Config c, String path) throws GuestConfigException {
+        long v = c.getLong(path);
+        if (v < 0) {
+            throw bad(c, path, "must not be negative, got " + v);
+        }
+        return v;
+    }
+
+    private static List<? extends ConfigObject> objects(Config c, String path) throws GuestConfigException {
+        try {
+            return c.getObjectList(path);
+        } catch (ConfigException.WrongType e) {
+            throw new GuestConfigException(where(c.getValue(path)) + ": " + path + " must be a list of objects ({ ... })");
+        }
+    }
+
+    private static void allowKeys(ConfigObject o, String at, String... keys) throws GuestConfigException {
+        for (String k : o.keySet()) {
+            if (!List.of(keys).contains(k)) {
+                throw new GuestConfigException(where(o.get(k)) + ": unknown key '" + at + "." + k + "'; valid keys here: "
+                        + String.join(", ", keys));
+            }
+        }
+    }
+
+    private static String string(ConfigValue v, String path) throws GuestConfigException {
+        if (v.valueType() != ConfigValueType.STRING) {
+            throw new GuestConfigException(where(v) + ": " + path + " must be a string");
+        }
+        return (String) v.unwrapped();
+    }
+
+    private static boolean bool(ConfigValue v, String path) throws GuestConfigException {
+        if (v.valueType() == ConfigValueType.BOOLEAN) {
+            return (Boolean) v.unwrapped();
+        }
+        if (v.valueType() == ConfigValueType.STRING) {
+            String s = ((String) v.unwrapped()).toLowerCase(Locale.ROOT);
+            if (List.of("on", "yes", "true").contains(s)) {
+                return true;
+            }
+            if (List.of("off", "no", "false").contains(s)) {
+                return false;
+            }
+        }
+        throw new GuestConfigException(where(v) + ": " + path + " must be a boolean (on/off, true/false)");
+    }
+
+    /** A list of CPU indices as a mask; an empty list means every CPU. */
+    private static long cpuMask(ConfigValue v, String path, int cpus) throws GuestConfigException {
+        if (v.valueType() != ConfigValueType.LIST) {
+            throw new GuestConfigException(where(v) + ": " + path + " must be a list of physical CPU numbers, e.g. [0, 1]");
+        }
+        long mask = 0;
+        for (ConfigValue e : (com.typesafe.config.ConfigList) v) {
+            long n = number(e, path);
+            if (n < 0 || n >= cpus) {
+                throw new GuestConfigException(where(e) + ": " + path + " names CPU " + n + " but the host has " + cpus + " (0.."
+                        + (cpus - 1) + ")");
+            }
+            mask |= 1L << n;
+        }
+        return mask == 0 ? (cpus == 64 ? -1L : (1L << cpus) - 1) : mask;
     }
 
     private static Path relativeTo(ConfigValue v, String path) {

@@ -2,7 +2,13 @@ package dev.lbrvmm.vmm.machine;
 
 import dev.lbrvmm.vmm.cpu.Cpu;
 import dev.lbrvmm.vmm.cpu.CpuModel;
+import dev.lbrvmm.vmm.host.BranchyWorkload;
+import dev.lbrvmm.vmm.host.Host;
+import dev.lbrvmm.vmm.host.PhysicalCpu;
+import dev.lbrvmm.vmm.host.Task;
+import dev.lbrvmm.vmm.host.TaskBody;
 import dev.lbrvmm.vmm.kvm.Capability;
+import dev.lbrvmm.vmm.kvm.GuestLbrPolicy;
 import dev.lbrvmm.vmm.kvm.Kvm;
 import dev.lbrvmm.vmm.kvm.KvmException;
 import dev.lbrvmm.vmm.kvm.Vcpu;
@@ -42,6 +48,9 @@ public final class Machine implements AutoCloseable {
         this.shim = new LinuxSyscallShim(serial);
         this.halted = new boolean[vm.vcpus().size()];
         this.dead = new boolean[vm.vcpus().size()];
+        for (Vcpu v : vm.vcpus()) {
+            v.setThreadBody(new VcpuThread(v));
+        }
         io.attach(SerialPort.COM1, 8, new SerialPort(serial));
         io.attach(DebugExit.PORT, DebugExit.SIZE, new DebugExit(status ->
                 finish(new MachineExit(MachineExit.Kind.DEBUG_EXIT, status & 0xFF, "guest wrote to isa-debug-exit: status " + status))));
@@ -57,8 +66,11 @@ public final class Machine implements AutoCloseable {
         if (cfg.program().path() == null) {
             throw new MachineException("no guest program: set guest.program.path in the config or pass --kernel FILE");
         }
-        Kvm kvm = new Kvm(cfg.host().cpuModel());
+        Host host = new Host(cfg.host().cpus(), cfg.host().cpuModel(), cfg.host().timeSlice());
+        Kvm kvm = new Kvm(host);
         Vm vm = kvm.createVm(cfg.memory());
+        vm.setLbrPolicy(GuestLbrPolicy.byName(cfg.lbrPolicy()).orElseThrow());
+        vm.setCosts(cfg.costs());
         CpuModel model = cfg.cpuModel();
         if (cfg.guestLbr()) {
             try {
@@ -68,8 +80,9 @@ public final class Machine implements AutoCloseable {
             }
         }
         for (int i = 0; i < cfg.vcpus(); i++) {
-            vm.createVcpu(model);
+            vm.createVcpu(model, cfg.host().vcpuAffinity());
         }
+        addHostWorkloads(cfg, host);
         LoadedProgram program = loadProgram(cfg, vm);
         setupRegisters(cfg, vm, program);
         for (GuestConfig.MsrSetting m : cfg.msrs()) {
@@ -82,6 +95,26 @@ public final class Machine implements AutoCloseable {
             }
         }
         return new Machine(cfg, vm, program, openSerial(cfg, stdout, stderr));
+    }
+
+    /** Branchy host processes (with their own per-task LBR users) and CPU-wide host LBR events. */
+    private static void addHostWorkloads(GuestConfig cfg, Host host) throws MachineException {
+        for (GuestConfig.HostTask t : cfg.host().tasks()) {
+            Task task = host.addTask(t.name(), Task.Kind.HOST, t.affinity(), new BranchyWorkload(t.name()));
+            if (!t.lbr().equals("none")) {
+                if (!cfg.host().cpuModel().hasLbr()) {
+                    throw new MachineException("host task " + t.name() + " wants an LBR event but host CPU model "
+                            + cfg.host().cpuModel().name() + " has no LBR");
+                }
+                host.perf().createTaskEvent(t.name(), task, t.lbr().equals("task-pinned"), false, false, 0);
+            }
+        }
+        for (GuestConfig.CpuLbrEvent e : cfg.host().lbrEvents()) {
+            if (!cfg.host().cpuModel().hasLbr()) {
+                throw new MachineException("a host CPU LBR event needs an LBR, but host CPU model " + cfg.host().cpuModel().name() + " has none");
+            }
+            host.perf().createCpuEvent("host-cpu" + e.cpu(), host.cpus().get(e.cpu()), e.pinned(), 0);
+        }
     }
 
     private static LoadedProgram loadProgram(GuestConfig cfg, Vm vm) throws MachineException {
@@ -181,35 +214,50 @@ public final class Machine implements AutoCloseable {
 
     /** Runs until the guest ends; the serial output is flushed before returning. */
     public MachineExit run() {
-        long slice = config.host().timeSlice();
-        List<Vcpu> vcpus = vm.vcpus();
         if (config.apStart() == GuestConfig.ApStart.HALTED) {
             for (int i = 1; i < halted.length; i++) {
                 halted[i] = true;
             }
         }
         try {
-            while (exit == null) {
-                boolean ran = false;
-                for (Vcpu v : vcpus) {
-                    int i = v.index();
-                    if (halted[i] || dead[i]) {
-                        continue;
-                    }
-                    ran = true;
-                    runSlice(v, slice);
-                    if (exit != null) {
-                        break;
-                    }
-                }
-                if (!ran && exit == null) {
-                    finish(new MachineExit(MachineExit.Kind.HALTED, 0, "all vCPUs halted with nothing left to wake them"));
-                }
+            vm.kvm().host().run(() -> exit != null || noVcpuRunnable());
+            if (exit == null) {
+                finish(new MachineExit(MachineExit.Kind.HALTED, 0, "all vCPUs halted with nothing left to wake them"));
             }
         } finally {
             serial.flush();
         }
         return exit;
+    }
+
+    private boolean noVcpuRunnable() {
+        for (int i = 0; i < halted.length; i++) {
+            if (!halted[i] && !dead[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The vCPU thread's loop (QEMU's vCPU thread): KVM_RUN, handle the exit, again, until the slice ends. */
+    private final class VcpuThread implements TaskBody {
+        private final Vcpu vcpu;
+
+        VcpuThread(Vcpu vcpu) {
+            this.vcpu = vcpu;
+        }
+
+        @Override
+        public long run(PhysicalCpu cpu, long budget) {
+            long before = vcpu.cpu().retired();
+            runSlice(vcpu, budget);
+            return vcpu.cpu().retired() - before;
+        }
+
+        @Override
+        public boolean runnable() {
+            return exit == null && !halted[vcpu.index()] && !dead[vcpu.index()];
+        }
     }
 
     private void runSlice(Vcpu v, long slice) {
@@ -243,8 +291,13 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /** Tears the VM down (its perf events are destroyed; a leaked one is an error) and closes the output. */
     @Override
     public void close() {
-        serial.close();
+        try {
+            vm.destroy();
+        } finally {
+            serial.close();
+        }
     }
 }

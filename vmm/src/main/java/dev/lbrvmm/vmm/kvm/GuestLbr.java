@@ -1,0 +1,175 @@
+package dev.lbrvmm.vmm.kvm;
+
+import dev.lbrvmm.vmm.cpu.DebugCtl;
+import dev.lbrvmm.vmm.cpu.LbrFormat;
+import dev.lbrvmm.vmm.cpu.LbrUnit;
+import dev.lbrvmm.vmm.cpu.Msr;
+import dev.lbrvmm.vmm.host.HostPerf;
+import dev.lbrvmm.vmm.host.LbrEvent;
+import dev.lbrvmm.vmm.host.PhysicalCpu;
+import dev.lbrvmm.vmm.host.Task;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * KVM's per-vCPU guest-LBR state (spec §4.1 / §5.3): the host perf event, whether the LBR MSRs are
+ * passed through, whether the guest used them this slice, the lazy-cleanup request, and the
+ * eager policy's save area. Policies ({@link GuestLbrPolicy}) decide; this class does.
+ */
+public final class GuestLbr {
+    private static final Logger LOG = LoggerFactory.getLogger(GuestLbr.class);
+    /** Warnings per vCPU before they are rate-limited to silence (the kernel's printk_ratelimited). */
+    private static final int WARN_LIMIT = 10;
+
+    final Vcpu vcpu;
+    final GuestLbrPolicy policy;
+    final MsrBitmap bitmap = new MsrBitmap();
+    final LbrStats stats = new LbrStats();
+    private final java.util.Set<Integer> lbrMsrs;
+    LbrEvent event;
+    boolean passthrough;
+    /** lbr_used ([v3]) / pmc_in_use bit 58 (upstream): the guest touched the LBR MSRs this slice. */
+    boolean used;
+    boolean needCleanup;
+    long[][] eagerSaved;
+    int eagerTos;
+    long eagerSelect;
+
+    GuestLbr(Vcpu vcpu, GuestLbrPolicy policy) {
+        this.vcpu = vcpu;
+        this.policy = policy;
+        var m = vcpu.model();
+        this.lbrMsrs = m.hasLbr() ? java.util.Set.copyOf(new LbrUnit(m, null).msrIndices()) : java.util.Set.of();
+    }
+
+    /** The LBR MSRs of the vCPU's model (what pass-through covers: N x 2 or 3 + 2). */
+    public java.util.Set<Integer> lbrMsrs() {
+        return lbrMsrs;
+    }
+
+    public boolean passthrough() {
+        return passthrough;
+    }
+
+    public LbrEvent event() {
+        return event;
+    }
+
+    public GuestLbrPolicy policy() {
+        return policy;
+    }
+
+    PhysicalCpu pcpu() {
+        return vcpu.pcpu();
+    }
+
+    LbrUnit physical() {
+        return pcpu().lbr();
+    }
+
+    HostPerf perf() {
+        return vcpu.vm().kvm().host().perf();
+    }
+
+    boolean guestDebugctlLbr() {
+        return (vcpu.guestDebugctl() & DebugCtl.LBR) != 0;
+    }
+
+    void setPassthrough(boolean on) {
+        if (on == passthrough) {
+            return; // msr_passthrough caches the bitmap state (spec §4.4 step 4)
+        }
+        passthrough = on;
+        if (on) {
+            bitmap.allow(lbrMsrs);
+            stats.passthroughOn++;
+        } else {
+            bitmap.intercept(lbrMsrs);
+            stats.passthroughOff++;
+        }
+    }
+
+    /**
+     * Creates the guest LBR event bound to the vCPU thread: task-pinned (flexible for the v3 lazy
+     * design), call-stack so perf saves and restores it, exclude_host.
+     */
+    void createEvent(boolean pinned) {
+        Task t = vcpu.thread();
+        event = perf().createTaskEvent("vcpu-" + vcpu.index(), t, pinned, true, true, 0);
+        stats.eventsCreated++;
+    }
+
+    void releaseEvent() {
+        if (event == null) {
+            return;
+        }
+        perf().release(event, pcpu());
+        event = null;
+        stats.eventsReleased++;
+    }
+
+    boolean eventActive() {
+        return event != null && event.state() == LbrEvent.State.ACTIVE;
+    }
+
+    void warn(String what) {
+        stats.warnings++;
+        if (stats.warnings <= WARN_LIMIT) {
+            LOG.warn("vcpu-{}: {}", vcpu.index(), what);
+        }
+    }
+
+    long physicalRead(int index) {
+        return physical().readMsr(index);
+    }
+
+    void physicalWrite(int index, long value) {
+        physical().writeMsr(index, value);
+    }
+
+    /** Eager design: save the whole stack (every FROM/TO/INFO, TOS, LBR_SELECT) at VM exit. */
+    void eagerSave() {
+        var m = vcpu.model();
+        int n = m.lbrDepth();
+        boolean info = LbrFormat.hasInfoMsr(m.lbrFormat());
+        if (eagerSaved == null) {
+            eagerSaved = new long[3][n];
+        }
+        LbrUnit lbr = physical();
+        for (int i = 0; i < n; i++) {
+            eagerSaved[0][i] = lbr.readMsr(m.fromBase() + i);
+            eagerSaved[1][i] = lbr.readMsr(m.toBase() + i);
+            if (info) {
+                eagerSaved[2][i] = lbr.readMsr(m.infoBase() + i);
+            }
+        }
+        eagerTos = (int) lbr.readMsr(Msr.MSR_LBR_TOS);
+        eagerSelect = m.hasLbrSelect() ? lbr.readMsr(Msr.MSR_LBR_SELECT) : 0;
+        stats.saves++;
+        stats.saveMsrReads += lbrMsrs.size();
+    }
+
+    /** Eager design: write the saved stack back at VM entry. */
+    void eagerRestore() {
+        if (eagerSaved == null) {
+            return;
+        }
+        var m = vcpu.model();
+        int n = m.lbrDepth();
+        boolean info = LbrFormat.hasInfoMsr(m.lbrFormat());
+        LbrUnit lbr = physical();
+        for (int i = 0; i < n; i++) {
+            lbr.writeMsr(m.fromBase() + i, eagerSaved[0][i]);
+            lbr.writeMsr(m.toBase() + i, eagerSaved[1][i]);
+            if (info) {
+                lbr.writeMsr(m.infoBase() + i, eagerSaved[2][i]);
+            }
+        }
+        lbr.writeMsr(Msr.MSR_LBR_TOS, eagerTos);
+        if (m.hasLbrSelect()) {
+            lbr.writeMsr(Msr.MSR_LBR_SELECT, eagerSelect);
+        }
+        stats.restores++;
+        stats.restoreMsrWrites += lbrMsrs.size();
+    }
+}
