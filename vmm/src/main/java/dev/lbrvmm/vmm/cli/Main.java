@@ -54,6 +54,9 @@ public final class Main implements Runnable {
                 if (cls == BenchCommand.class) {
                     return cls.cast(new BenchCommand(console));
                 }
+                if (cls == LbrPolicyBenchCommand.class) {
+                    return cls.cast(new LbrPolicyBenchCommand(console));
+                }
                 return CommandLine.defaultFactory().create(cls);
             }
         });

@@ -35,6 +35,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--dump-lbr", paramLabel = "FILE", description = "Write each vCPU's LBR stack as JSON to FILE when the guest exits.")
     Path dumpLbr;
 
+    @Option(names = "--stats", description = "Print the KVM model's guest-LBR accounting to stderr when the guest exits.")
+    boolean stats;
+
     RunCommand(Main.Console console) {
         this.console = console;
     }
@@ -49,6 +52,9 @@ final class RunCommand implements Callable<Integer> {
             }
             try (Machine m = Machine.create(cfg, console.out, console.err)) {
                 MachineExit exit = m.run();
+                if (stats) {
+                    StatsReport.print(m.vm(), console.err);
+                }
                 if (dumpLbr != null) {
                     try {
                         LbrStackJson.write(dumpLbr, m.vm().vcpus());

@@ -235,11 +235,16 @@ public final class HostPerf {
         ctx.restores++;
     }
 
-    /** intel_pmu_lbr_reset: zero every FROM/TO/INFO (TOS kept), LBR_SELECT = 0 for the guest event's flag. */
+    /**
+     * intel_pmu_lbr_reset: zero every FROM/TO/INFO (TOS kept), LBR_SELECT = 0 for the guest event's
+     * flag, and forget the CPU's last saved context, so no later restore is skipped over it.
+     */
     private void reset(PhysicalCpu cpu, TaskLbrContext ctx, LbrEvent e) {
         LbrUnit lbr = cpu.lbr();
         var m = cpu.model();
         lbr.clearRecords();
+        cpu.lastSaved = null;
+        cpu.lastLogId = 0;
         ctx.msrWrites += (long) m.lbrDepth() * (LbrFormat.hasInfoMsr(m.lbrFormat()) ? 3 : 2);
         if (e.guest() && m.hasLbrSelect()) {
             lbr.writeMsr(Msr.MSR_LBR_SELECT, 0);

@@ -60,7 +60,7 @@ public sealed interface GuestLbrPolicy {
     }
 
     /**
-     * The seed design: the first trapped access of a time slice passes the MSRs through and creates
+     * The seed design: the first trapped access of a time slice (an LBR MSR or DEBUGCTL) passes the MSRs through and creates
      * the save/restore event (task-flexible, as in v3-v7); at sched-in, MSRs used last slice are
      * intercepted again; an event whose vCPU did not touch the LBR in the last slice and has
      * DEBUGCTL.LBR = 0 is freed (the v7 condition; v3 freed without looking at DEBUGCTL). Host
@@ -92,6 +92,12 @@ public sealed interface GuestLbrPolicy {
         public void trappedWrite(GuestLbr s, int index, long value) {
             firstUse(s);
             s.physicalWrite(index, value);
+        }
+
+        /** A trapped DEBUGCTL access counts as use of the LBR too (spec §5.3 step 2). */
+        @Override
+        public void debugctlWritten(GuestLbr s, long value) {
+            firstUse(s);
         }
 
         @Override
