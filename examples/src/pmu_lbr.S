@@ -5,7 +5,9 @@
 #  4. count entries: WRMSR FROM+i/TO+i until the first #GP        (check 1: count > 0);
 #  5. DEBUGCTL.LBR = 1, a loop with calls and data-dependent branches, DEBUGCTL = 0;
 #  6. RDMSR TOS                                                  (check 2: TOS != 0);
-#  7. RDMSR every FROM+i and TO+i                                (check 3: all non-zero).
+#  7. RDMSR every FROM+i and TO+i                                (check 3: all non-zero);
+#  8. beyond kvm-unit-tests: every FROM/TO lies in this program's own image (check 4: records
+#     the guest did not make - a host's, after a context switch nobody saved - are non-zero too).
 # #GP is caught by an IDT handler that sets a flag and skips the 2-byte WRMSR/RDMSR.
 # Prints PASS/FAIL per check and exits with the number of failures (0 on SKIP).
         .include "linux.inc"
@@ -135,8 +137,42 @@ _start:
         mov     $m_c3_len, %edx
         call    report
 
+        # 8. every record is the guest's own
+        xor     %ebx, %ebx
+        xor     %r8d, %r8d
+5:      cmp     %r14d, %r8d
+        jae     6f
+        lea     (%r12,%r8), %ecx
+        rdmsr
+        call    foreign
+        lea     (%r13,%r8), %ecx
+        rdmsr
+        call    foreign
+        inc     %r8d
+        jmp     5b
+6:      mov     %bl, %al
+        lea     m_c4(%rip), %rsi
+        mov     $m_c4_len, %edx
+        call    report
+
         mov     %r15d, %edi
         jmp     exit_with
+
+# foreign: %edx:%eax = FROM/TO value (formats 4/5: the address, sign-extended); sets %bl = 1 if it
+# is non-zero and outside [__executable_start, etext)
+foreign:
+        shl     $32, %rdx
+        mov     %eax, %eax
+        or      %rdx, %rax
+        jz      2f
+        lea     __executable_start(%rip), %rdx
+        cmp     %rdx, %rax
+        jb      1f
+        lea     etext(%rip), %rdx
+        cmp     %rdx, %rax
+        jb      2f
+1:      mov     $1, %bl
+2:      ret
 
 skip_cpu:
         PRINT   m_skip_cpu, m_skip_cpu_len
@@ -217,6 +253,8 @@ m_c2:   .ascii  "LBR_TOS is non-zero after the workload"
         m_c2_len = . - m_c2
 m_c3:   .ascii  "every FROM and TO entry is non-zero"
         m_c3_len = . - m_c3
+m_c4:   .ascii  "every FROM and TO entry is one of the guest's own branches"
+        m_c4_len = . - m_c4
 m_skip_cpu: .ascii "pmu_lbr: SKIP: LBR not supported (no Intel PMU with PDCM and an LBR format)\n"
         m_skip_cpu_len = . - m_skip_cpu
 m_skip_plat: .ascii "pmu_lbr: SKIP: LBR on this platform is not supported!\n"

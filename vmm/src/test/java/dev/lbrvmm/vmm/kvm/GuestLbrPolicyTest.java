@@ -1,0 +1,213 @@
+package dev.lbrvmm.vmm.kvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lbrvmm.vmm.cpu.CpuModel;
+import dev.lbrvmm.vmm.cpu.CpuModels;
+import dev.lbrvmm.vmm.cpu.DebugCtl;
+import dev.lbrvmm.vmm.cpu.LbrSnapshot;
+import dev.lbrvmm.vmm.cpu.Msr;
+import dev.lbrvmm.vmm.host.BranchyWorkload;
+import dev.lbrvmm.vmm.host.Host;
+import dev.lbrvmm.vmm.host.LbrEvent;
+import dev.lbrvmm.vmm.host.Task;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The guest-LBR policies against the host model: spec §9.4 T6, T9-T12, lazy release, the eager
+ * and unsaved designs, teardown. T13 (vPMI freeze) comes with the vPMU.
+ */
+class GuestLbrPolicyTest {
+    private static final CpuModel SKL = CpuModels.byName("skylake-client").orElseThrow();
+    /** 16 x "jmp +0" then hlt: 16 recorded branches. */
+    private static final byte[] JUMPS = HexFormat.of().parseHex("eb00".repeat(16) + "f4");
+
+    /** A one-CPU host with KVM on it. */
+    static final class Rig {
+        final Host host = new Host(1, SKL, 1000);
+        final Kvm kvm = new Kvm(host);
+
+        Vcpu vcpu(String policy) throws KvmException {
+            Vm vm = kvm.createVm(1 << 20);
+            vm.setLbrPolicy(GuestLbrPolicy.byName(policy).orElseThrow());
+            vm.enableCap(Capability.X86_GUEST_LBR, 1, SKL);
+            Vcpu v = vm.createVcpu(SKL);
+            v.cpu().memory().load(0x1000, JUMPS, 0, JUMPS.length);
+            v.cpu().setRip(0x1000);
+            v.cpu().r[dev.lbrvmm.vmm.cpu.Cpu.RSP] = 0x80000;
+            return v;
+        }
+
+        /** A host process on the same CPU with its own per-task LBR user (`perf record -b`). */
+        Task hostTaskWithLbr() {
+            Task t = host.addTask("perf-record-b", Task.Kind.HOST, 1, new BranchyWorkload("perf-record-b"));
+            host.perf().createTaskEvent("perf-record-b", t, true, false, false, 0);
+            return t;
+        }
+
+        Task plainHostTask() {
+            return host.addTask("other", Task.Kind.HOST, 1, new BranchyWorkload("other"));
+        }
+
+        /** Switches the CPU to another task, lets it run, and back to the vCPU (entering with budget 0). */
+        void switchAway(Vcpu v, Task other) {
+            host.ensureRunning(other);
+            other.body().run(other.cpu(), 500);
+            v.run(0);
+        }
+    }
+
+    private final Rig rig = new Rig();
+    private final Host host = rig.host;
+
+    private static long guestRead(Vcpu v, int msr) {
+        return v.msrs().read(msr);
+    }
+
+    @Test
+    void t6DebugctlLbrCreatesTheEventZeroesRecordsAndPassesThrough98Msrs() throws Exception {
+        Vcpu v = rig.vcpu("upstream");
+        v.run(0);
+        v.pcpu().lbr().writeMsr(Msr.MSR_LBR_NHM_FROM + 3, 0xBAD); // stale host record
+        v.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+        assertThat(v.guestLbr().event()).isNotNull();
+        assertThat(v.guestLbr().event().state()).isEqualTo(LbrEvent.State.ACTIVE);
+        assertThat(v.pcpu().lbr().readMsr(Msr.MSR_LBR_NHM_FROM + 3)).as("first-add reset").isZero();
+        v.run(0);
+        assertThat(v.guestLbr().passthrough()).isTrue();
+        assertThat(v.guestLbr().bitmap.passthroughCount()).isEqualTo(98);
+        for (int i = 0; i < 32; i++) {
+            assertThat(guestRead(v, Msr.MSR_LBR_NHM_FROM + i)).isZero();
+            assertThat(guestRead(v, Msr.MSR_LBR_INFO_0 + i)).isZero();
+        }
+        assertThat(v.stats().lbrMsrExits()).as("all reads passed through").isZero();
+    }
+
+    @Test
+    void t9T10HostReclaimMakesTrappedAccessesReadZeroAndDropWrites() throws Exception {
+        Vcpu v = rig.vcpu("upstream");
+        v.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+        v.run(100);
+        assertThat(v.guestLbr().passthrough()).isTrue();
+        assertThat(guestRead(v, Msr.MSR_LBR_NHM_FROM + (int) guestRead(v, Msr.MSR_LBR_TOS))).isNotZero();
+        LbrEvent cpuPinned = host.perf().createCpuEvent("host perf -a -b", v.pcpu(), true, 0);
+        assertThat(cpuPinned.state()).isEqualTo(LbrEvent.State.ACTIVE);
+        assertThat(v.guestLbr().event().state()).as("task-pinned loses to CPU-pinned").isEqualTo(LbrEvent.State.ERROR);
+        v.run(0);
+        assertThat(v.guestLbr().passthrough()).as("pass-through cancelled at entry").isFalse();
+        assertThat(v.stats().warnings()).isPositive();
+        assertThat(guestRead(v, Msr.MSR_LBR_NHM_FROM)).as("T9: 0, no #GP").isZero();
+        v.msrs().write(Msr.MSR_LBR_TOS, 5);
+        assertThat(guestRead(v, Msr.MSR_LBR_TOS)).as("T10: write lost").isZero();
+        assertThat(v.stats().reclaimDrops()).isEqualTo(3);
+    }
+
+    @Test
+    void t11UpstreamReleasesAfterSchedInWhenDebugctlLbrIsClear() throws Exception {
+        Vcpu v = rig.vcpu("upstream");
+        Task other = rig.plainHostTask();
+        v.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+        v.run(0);
+        v.msrs().write(Msr.IA32_DEBUGCTL, 0);
+        assertThat(v.guestLbr().event()).as("D5: clearing LBR does not release").isNotNull();
+        rig.switchAway(v, other);
+        assertThat(v.guestLbr().event()).isNull();
+        assertThat(v.guestLbr().passthrough()).isFalse();
+        assertThat(v.stats().eventsReleased()).isEqualTo(1);
+        assertThat(host.perf().events()).isEmpty();
+    }
+
+    @Test
+    void lazyReinterceptsAfterAUsedSliceAndReleasesAfterAnUnusedOne() throws Exception {
+        Vcpu v = rig.vcpu("lazy");
+        Task other = rig.plainHostTask();
+        v.run(0);
+        guestRead(v, Msr.MSR_LBR_TOS); // first trapped access of the slice
+        assertThat(v.guestLbr().passthrough()).isTrue();
+        assertThat(v.guestLbr().event()).isNotNull();
+        assertThat(v.stats().lbrMsrExits()).isEqualTo(1);
+        guestRead(v, Msr.MSR_LBR_TOS);
+        assertThat(v.stats().lbrMsrExits()).as("then passed through").isEqualTo(1);
+        rig.switchAway(v, other);
+        assertThat(v.guestLbr().passthrough()).as("intercepted again to detect use").isFalse();
+        assertThat(v.guestLbr().event()).as("used last slice: kept").isNotNull();
+        rig.switchAway(v, other);
+        assertThat(v.guestLbr().event()).as("unused slice and DEBUGCTL.LBR = 0: freed").isNull();
+    }
+
+    @Test
+    void t12RecordsSurviveAHostLbrUserOnTheSameCpu() throws Exception {
+        for (String policy : List.of("lazy", "upstream", "eager")) {
+            Rig t = new Rig();
+            Vcpu v = t.vcpu(policy);
+            Task other = t.hostTaskWithLbr();
+            v.setMsr(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+            v.run(100);
+            LbrSnapshot before = v.lbrSnapshot().orElseThrow();
+            assertThat(before.entries()).as(policy).hasSize(16);
+            t.switchAway(v, other);
+            assertThat(v.pcpu().lbr().snapshot().entries()).as(policy + ": what the guest reads after the switch")
+                    .isEqualTo(before.entries());
+            assertThat(guestRead(v, Msr.MSR_LBR_TOS)).isEqualTo(before.tos());
+        }
+    }
+
+    @Test
+    void passthroughUnsavedShowsTheHostsRecords() throws Exception {
+        Vcpu v = rig.vcpu("passthrough-unsaved");
+        Task other = rig.hostTaskWithLbr();
+        v.setMsr(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+        v.run(100);
+        rig.switchAway(v, other);
+        List<LbrSnapshot.Entry> seen = v.pcpu().lbr().snapshot().entries();
+        assertThat(seen).anySatisfy(e -> assertThat(e.from()).isBetween(BranchyWorkload.CODE,
+                BranchyWorkload.CODE + BranchyWorkload.CODE_LENGTH));
+        assertThat(v.stats().saves()).isZero();
+    }
+
+    @Test
+    void eagerSavesAndRestoresOnEveryExitEvenForAGuestThatNeverUsesLbr() throws Exception {
+        Vcpu v = rig.vcpu("eager");
+        for (int i = 0; i < 5; i++) {
+            v.run(1);
+        }
+        assertThat(v.stats().saves()).isEqualTo(5);
+        assertThat(v.stats().restores()).isEqualTo(4);
+        assertThat(v.stats().saveRestoreMsrAccesses()).isEqualTo(9 * 98);
+        Vcpu lazy = new Rig().vcpu("lazy");
+        for (int i = 0; i < 5; i++) {
+            lazy.run(1);
+        }
+        assertThat(lazy.stats().saveRestoreMsrAccesses()).as("lazy does nothing for a guest that never uses LBR").isZero();
+        assertThat(lazy.stats().eventsCreated()).isZero();
+    }
+
+    @Test
+    void teardownAndResetDestroyTheEvent() throws Exception {
+        Vcpu v = rig.vcpu("upstream");
+        v.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+        v.run(0);
+        assertThat(host.perf().events()).hasSize(1);
+        v.reset();
+        assertThat(host.perf().events()).isEmpty();
+        v.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+        assertThat(host.perf().events()).hasSize(1);
+        v.vm().destroy();
+        assertThat(host.perf().events()).isEmpty();
+    }
+
+    @Test
+    void hostLbrDescriptionMatchesTheModel() {
+        var d = dev.lbrvmm.vmm.host.HostPerf.describe(host.cpus().get(0));
+        assertThat(d.nr()).isEqualTo(32);
+        assertThat(d.tos()).isEqualTo(Msr.MSR_LBR_TOS);
+        assertThat(d.from()).isEqualTo(Msr.MSR_LBR_NHM_FROM);
+        assertThat(d.to()).isEqualTo(Msr.MSR_LBR_NHM_TO);
+        assertThat(d.info()).isEqualTo(Msr.MSR_LBR_INFO_0);
+        var hsw = dev.lbrvmm.vmm.host.HostPerf.describe(new Host(1, CpuModels.byName("haswell").orElseThrow(), 1).cpus().get(0));
+        assertThat(hsw.info()).isZero();
+        assertThat(hsw.nr()).isEqualTo(16);
+    }
+}
