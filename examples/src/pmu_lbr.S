@@ -158,13 +158,15 @@ _start:
         mov     %r15d, %edi
         jmp     exit_with
 
-# foreign: %edx:%eax = FROM/TO value (formats 4/5: the address, sign-extended); sets %bl = 1 if it
+# foreign: %edx:%eax = FROM/TO value (flag bits 63:61 dropped, address sign-extended); sets %bl = 1 if it
 # is non-zero and outside [__executable_start, etext)
 foreign:
         shl     $32, %rdx
         mov     %eax, %eax
         or      %rdx, %rax
         jz      2f
+        shl     $3, %rax                        # drop MISPRED/IN_TX/ABORT (bits 63:61, formats 3-7)
+        sar     $3, %rax
         lea     __executable_start(%rip), %rdx
         cmp     %rdx, %rax
         jb      1f
