@@ -134,6 +134,21 @@ class PolicyScenarioTest {
     }
 
     @Test
+    void sameConfigSameRunSameResult(@TempDir Path dir) throws Exception {
+        String[] outs = new String[2];
+        String[] stats = new String[2];
+        for (int i = 0; i < 2; i++) {
+            Path dump = dir.resolve("lbr" + i + ".json");
+            CliRunner.Result r = CliRunner.run("run", config("contention"), "-o", "kvm.lbr-policy=upstream", "--stats",
+                    "--dump-lbr", dump.toString());
+            outs[i] = Files.readString(dump);
+            stats[i] = r.err();
+        }
+        assertThat(outs[1]).isEqualTo(outs[0]);
+        assertThat(stats[1]).isEqualTo(stats[0]);
+    }
+
+    @Test
     void hostTaskConfigErrorsNameTheEntry(@TempDir Path dir) throws Exception {
         Path bad = dir.resolve("bad.conf");
         Files.writeString(bad, "host { cpus = 2\n  tasks = [ { name = x, cpus = [5] } ] }\n");
