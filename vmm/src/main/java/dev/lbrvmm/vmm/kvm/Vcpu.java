@@ -219,6 +219,22 @@ public final class Vcpu {
         }
     }
 
+    /**
+     * Injects a guest PMI (kvm_pmu_deliver_pmi) through the guest IDT at {@code vector}. First, as
+     * KVM does for legacy (version 2-3) vPMUs with guest LBR (spec §4.7): if DEBUGCTL has
+     * FREEZE_LBRS_ON_PMI, LBR is cleared in the guest's DEBUGCTL, freezing the stack; the guest must
+     * set it again. Version-4 LBR_FRZ is not emulated, as in KVM. Returns false if the guest shut
+     * down because the vector could not be delivered.
+     */
+    public boolean deliverPmi(int vector) {
+        int version = cpu.cpuid().pmuVersion();
+        long dbg = msrs.debugctl();
+        if (vm.guestLbr() && version > 1 && version < 4 && (dbg & DebugCtl.FREEZE_LBRS_ON_PMI) != 0) {
+            msrs.freezeLbr();
+        }
+        return cpu.injectInterrupt(vector);
+    }
+
     /** Supplies the data of an IN exit (KVM's run->io data). */
     public void completeIn(long value) {
         cpu.completeIn(value);

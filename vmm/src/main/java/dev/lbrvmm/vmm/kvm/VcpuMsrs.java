@@ -42,6 +42,12 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         return debugctl;
     }
 
+    /** Legacy freeze on a virtual PMI: DEBUGCTL.LBR cleared in the VMCS (and on the CPU if running). */
+    void freezeLbr() {
+        debugctl &= ~DebugCtl.LBR;
+        vcpu.debugctlWritten(debugctl);
+    }
+
     /** MSRs VMX passes through regardless of LBR (segment bases); everything else here exits. */
     private static boolean alwaysPassedThrough(int index) {
         return index == Msr.IA32_FS_BASE || index == Msr.IA32_GS_BASE || index == Msr.IA32_KERNEL_GS_BASE;

@@ -199,6 +199,38 @@ class GuestLbrPolicyTest {
     }
 
     @Test
+    void t13VirtualPmiFreezesTheLbrOnAVersion2Vpmu() throws Exception {
+        Vcpu v = rig.vcpu("upstream");
+        dev.lbrvmm.vmm.cpu.CpuidTable v2 = v.cpu().cpuid().copy();
+        int[] a = v2.get(0xA, 0);
+        v2.set(0xA, 0, (a[0] & ~0xFF) | 2, a[1], a[2], a[3]);
+        v.setCpuid(v2);
+        // IDT at 0x8000 with vector 0xFE -> a HLT at 0x6000
+        var mem = v.cpu().memory();
+        long handler = 0x6000;
+        mem.load(handler, new byte[] {(byte) 0xF4}, 0, 1);
+        mem.write64(0x8000 + 0xFE * 16, (handler & 0xFFFF) | (0x08L << 16) | (0x8EL << 40));
+        mem.write64(0x8000 + 0xFE * 16 + 8, 0);
+        mem.write16(0x7000, 256 * 16 - 1);
+        mem.write64(0x7002, 0x8000);
+        mem.load(0x0FFD, HexFormat.of().parseHex("0f0118"), 0, 3); // lidt (%rax) just before the jumps
+        v.cpu().setRip(0x0FFD);
+        v.cpu().r[dev.lbrvmm.vmm.cpu.Cpu.RAX] = 0x7000;
+        v.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR | DebugCtl.FREEZE_LBRS_ON_PMI);
+        v.run(5);
+        int recorded = v.lbrSnapshot().orElseThrow().entries().size();
+        assertThat(v.deliverPmi(0xFE)).isTrue();
+        assertThat(v.guestDebugctl()).as("LBR cleared before the interrupt").isEqualTo(DebugCtl.FREEZE_LBRS_ON_PMI);
+        assertThat(v.cpu().rip()).isEqualTo(handler);
+        v.run(10);
+        assertThat(v.lbrSnapshot().orElseThrow().entries()).as("frozen: the PMI and the handler add nothing").hasSize(recorded);
+        Vcpu v4 = new Rig().vcpu("upstream");
+        v4.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR | DebugCtl.FREEZE_LBRS_ON_PMI);
+        v4.deliverPmi(0xFE);
+        assertThat(v4.guestDebugctl() & DebugCtl.LBR).as("version 4: LBR_FRZ is not emulated").isEqualTo(DebugCtl.LBR);
+    }
+
+    @Test
     void hostLbrDescriptionMatchesTheModel() {
         var d = dev.lbrvmm.vmm.host.HostPerf.describe(host.cpus().get(0));
         assertThat(d.nr()).isEqualTo(32);
