@@ -48,11 +48,15 @@ public sealed interface GuestLbrPolicy {
     default void debugctlWritten(GuestLbr s, long value) {
     }
 
-    /** RDMSR of an intercepted LBR MSR (guest or host-initiated). */
-    long trappedRead(GuestLbr s, int index);
+    /** RDMSR of an intercepted LBR MSR (guest or host-initiated): by default the real RDMSR. */
+    default long trappedRead(GuestLbr s, int index) {
+        return s.physicalRead(index);
+    }
 
-    /** WRMSR of an intercepted LBR MSR (guest or host-initiated). */
-    void trappedWrite(GuestLbr s, int index, long value);
+    /** WRMSR of an intercepted LBR MSR (guest or host-initiated): by default the real WRMSR. */
+    default void trappedWrite(GuestLbr s, int index, long value) {
+        s.physicalWrite(index, value);
+    }
 
     /** vCPU reset or destruction: every policy drops its event. */
     default void reset(GuestLbr s) {
@@ -207,16 +211,6 @@ public sealed interface GuestLbrPolicy {
         public void afterExit(GuestLbr s) {
             s.eagerSave();
         }
-
-        @Override
-        public long trappedRead(GuestLbr s, int index) {
-            return s.physicalRead(index);
-        }
-
-        @Override
-        public void trappedWrite(GuestLbr s, int index, long value) {
-            s.physicalWrite(index, value);
-        }
     }
 
     /** Pass-through with no save/restore and no event: whatever ran on the CPU meanwhile shows up. */
@@ -229,16 +223,6 @@ public sealed interface GuestLbrPolicy {
         @Override
         public void init(GuestLbr s) {
             s.setPassthrough(true);
-        }
-
-        @Override
-        public long trappedRead(GuestLbr s, int index) {
-            return s.physicalRead(index);
-        }
-
-        @Override
-        public void trappedWrite(GuestLbr s, int index, long value) {
-            s.physicalWrite(index, value);
         }
     }
 }
