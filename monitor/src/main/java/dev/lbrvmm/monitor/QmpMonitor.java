@@ -1,0 +1,84 @@
+package dev.lbrvmm.monitor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lbrvmm.monitor.json.QmpJsonWriter;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+
+/**
+ * A QMP monitor: the command table, the version it reports, its sessions (every connected
+ * client, on any endpoint), and event broadcast to the negotiated ones.
+ */
+public final class QmpMonitor {
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    /** What query-version and the greeting report. */
+    public record Version(int major, int minor, int micro, String pkg) {}
+
+    private final CommandRegistry registry;
+    private final Version version;
+    private final Executor commands;
+    private final List<QmpSession> sessions = new CopyOnWriteArrayList<>();
+
+    /**
+     * @param commands where requests run (never a transport's I/O thread); each session runs its
+     *                 own requests one at a time, in order
+     */
+    public QmpMonitor(CommandRegistry registry, Version version, Executor commands) {
+        this.registry = registry;
+        this.version = version;
+        this.commands = commands;
+    }
+
+    public CommandRegistry registry() {
+        return registry;
+    }
+
+    /** {@code {"qemu": {"micro", "minor", "major"}, "package"}} (QEMU's member order). */
+    public ObjectNode versionInfo() {
+        ObjectNode v = NODES.objectNode();
+        ObjectNode q = v.putObject("qemu");
+        q.put("micro", version.micro());
+        q.put("minor", version.minor());
+        q.put("major", version.major());
+        v.put("package", version.pkg());
+        return v;
+    }
+
+    /** A new connection: the session sends its greeting at once. */
+    public QmpSession open(QmpSession.Transport transport) {
+        QmpSession s = new QmpSession(this, transport, commands);
+        sessions.add(s);
+        s.greet();
+        return s;
+    }
+
+    public void close(QmpSession s) {
+        s.disconnected();
+        sessions.remove(s);
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /** Sends an event to every negotiated session; {@code data} null means no data member. */
+    public void broadcast(String name, JsonNode data) {
+        java.time.Instant now = java.time.Instant.now();
+        ObjectNode e = NODES.objectNode();
+        ObjectNode ts = e.putObject("timestamp");
+        ts.put("seconds", now.getEpochSecond());
+        ts.put("microseconds", now.getNano() / 1000);
+        e.put("event", name);
+        if (data != null) {
+            e.set("data", data);
+        }
+        String json = QmpJsonWriter.write(e);
+        for (QmpSession s : sessions) {
+            s.event(json);
+        }
+    }
+}

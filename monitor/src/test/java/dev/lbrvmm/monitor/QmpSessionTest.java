@@ -1,0 +1,158 @@
+package dev.lbrvmm.monitor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The protocol engine without sockets: negotiation, envelope and argument errors, id echo, events. */
+class QmpSessionTest {
+    final List<String> wire = new ArrayList<>();
+    final AtomicBoolean closed = new AtomicBoolean();
+    final CommandRegistry registry = new CommandRegistry()
+            .register(QmpCommand.of("query-status", List.of(), "StatusInfo", (a, s) -> {
+                var o = JsonNodeFactory.instance.objectNode();
+                o.put("status", "running");
+                return o;
+            }))
+            .register(QmpCommand.of("stop", List.of(), "{}", (a, s) -> {
+                s.monitor().broadcast("STOP", null);
+                return null;
+            }))
+            .register(QmpCommand.of("quit", List.of(), "{}", (a, s) -> {
+                s.closeAfterReply();
+                return null;
+            }))
+            .register(QmpCommand.of("echo", List.of(Param.required("n", Param.Type.INT), Param.optional("s", Param.Type.STR),
+                    Param.enumOf("mode", true, List.of("a", "b")), Param.optional("u", Param.Type.UINT64)), "any",
+                    (a, s) -> a));
+    final QmpMonitor monitor = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, "lbrvmm"), Runnable::run);
+    final QmpSession session = monitor.open(new QmpSession.Transport() {
+        @Override
+        public void send(String json) {
+            wire.add(json);
+        }
+
+        @Override
+        public void close() {
+            closed.set(true);
+        }
+    });
+
+    String send(String input) {
+        int before = wire.size();
+        byte[] b = input.getBytes(StandardCharsets.UTF_8);
+        session.receive(b, 0, b.length);
+        return String.join("\n", wire.subList(before, wire.size()));
+    }
+
+    void negotiate() {
+        assertThat(send("{\"execute\": \"qmp_capabilities\"}")).isEqualTo("{\"return\": {}}");
+    }
+
+    @Test
+    void greetingComesFirstAndAlone() {
+        assertThat(wire).containsExactly(
+                "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"lbrvmm\"}, \"capabilities\": []}}");
+    }
+
+    @Test
+    void negotiationGate() {
+        assertThat(send("{\"execute\": \"query-status\", \"id\": 1}"))
+                .isEqualTo("{\"id\": 1, \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}");
+        assertThat(send("{\"execute\": \"nope\"}")).contains("Expecting capabilities negotiation");
+        monitor.broadcast("STOP", null);
+        assertThat(wire).noneMatch(l -> l.contains("\"event\""));
+        assertThat(send("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"bogus\"]}}"))
+                .contains("Parameter 'null' does not accept value 'bogus'");
+        assertThat(send("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": \"oob\"}}"))
+                .contains("Invalid parameter type for 'enable', expected: array");
+        assertThat(send("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}"))
+                .contains("Capability oob not available");
+        assertThat(send("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"foo\": 1}}")).contains("Parameter 'foo' is unexpected");
+        negotiate();
+        assertThat(send("{\"execute\": \"qmp_capabilities\"}"))
+                .isEqualTo("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities negotiation is already complete, command ignored\"}}");
+        assertThat(send("{\"execute\": \"query-status\", \"id\": \"x\"}")).isEqualTo("{\"return\": {\"status\": \"running\"}, \"id\": \"x\"}");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "[1, 2]                                          | {\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must be a JSON object\"}}",
+        "{\"id\": 5}                                     | {\"id\": 5, \"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input lacks member 'execute'\"}}",
+        "{\"execute\": 1, \"id\": 2}                     | {\"id\": 2, \"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'execute' must be a string\"}}",
+        "{\"execute\": \"echo\", \"arguments\": null}    | {\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'arguments' must be an object\"}}",
+        "{\"execute\": \"echo\", \"control\": {}}        | {\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'control' is unexpected\"}}",
+        "{\"exec-oob\": \"echo\"}                        | {\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'exec-oob' is unexpected\"}}",
+        "{\"execute\": \"query_status\"}                 | {\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command query_status has not been found\"}}",
+        "{\"execute\": \"\"}                             | {\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command  has not been found\"}}",
+        "{\"execute\": \"echo\"}                         | {\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'n' is missing\"}}",
+        "{\"execute\": \"echo\", \"arguments\": {\"n\": 1, \"z\": 2}}  | {\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'z' is unexpected\"}}",
+        "{\"execute\": \"echo\", \"arguments\": {\"n\": 1.5}}          | {\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'n', expected: integer\"}}",
+        "{\"execute\": \"echo\", \"arguments\": {\"n\": \"0\"}}        | {\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'n', expected: integer\"}}",
+        "{\"execute\": \"echo\", \"arguments\": {\"n\": 1, \"s\": null}} | {\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 's', expected: string\"}}",
+        "{\"execute\": \"echo\", \"arguments\": {\"n\": 1, \"mode\": \"c\"}} | {\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'mode' does not accept value 'c'\"}}",
+        "{\"execute\": \"echo\", \"arguments\": {\"n\": 1, \"u\": \"5\"}} | {\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'u' expects uint64\"}}",
+    })
+    void envelopeAndArgumentErrors(String input, String reply) {
+        negotiate();
+        assertThat(send(input)).isEqualTo(reply);
+        assertThat(send("{\"execute\": \"query-status\"}")).as("still answering").contains("running");
+    }
+
+    @Test
+    void idIsEchoedAsAnyJsonValue() {
+        negotiate();
+        assertThat(send("{\"execute\": \"query-status\", \"id\": null}")).endsWith("\"id\": null}");
+        assertThat(send("{\"execute\": \"query-status\", \"id\": {\"a\": [1, true]}}")).endsWith("\"id\": {\"a\": [1, true]}}");
+        assertThat(send("{\"execute\": \"query-status\", \"id\": 18446744073709551615}")).endsWith("\"id\": 18446744073709551615}");
+        assertThat(send("{\"execute\": \"nope\", \"id\": 0.1}")).startsWith("{\"id\": 0.10000000000000001, \"error\"");
+        assertThat(send("{\"execute\": \"echo\", \"arguments\": {\"n\": -3, \"u\": -1}, \"id\": 7}"))
+                .isEqualTo("{\"return\": {\"n\": -3, \"u\": -1}, \"id\": 7}");
+    }
+
+    @Test
+    void eventsGoToNegotiatedSessionsBeforeTheReplyOfTheCommandThatCausedThem() {
+        negotiate();
+        String out = send("{\"execute\": \"stop\", \"id\": 1}");
+        String[] lines = out.split("\n");
+        assertThat(lines).hasSize(2);
+        assertThat(lines[0]).matches("\\{\"timestamp\": \\{\"seconds\": \\d+, \"microseconds\": \\d+}, \"event\": \"STOP\"}");
+        assertThat(lines[1]).isEqualTo("{\"return\": {}, \"id\": 1}");
+    }
+
+    @Test
+    void quitRepliesThenCloses() {
+        negotiate();
+        assertThat(send("{\"execute\": \"quit\"}")).isEqualTo("{\"return\": {}}");
+        assertThat(closed).isTrue();
+        assertThat(send("{\"execute\": \"query-status\"}")).isEmpty();
+    }
+
+    @Test
+    void builtInIntrospectionComesFromTheTable() {
+        negotiate();
+        assertThat(send("{\"execute\": \"query-commands\"}")).contains("{\"name\": \"qmp_capabilities\"}").contains("{\"name\": \"echo\"}");
+        assertThat(send("{\"execute\": \"query-qmp-schema\"}")).contains("\"name\": \"echo\", \"meta-type\": \"command\"")
+                .contains("{\"name\": \"n\", \"type\": \"integer\"}");
+    }
+
+    @Test
+    void parseErrorsDoNotEchoIdsAndTheConnectionStaysUsable() {
+        negotiate();
+        // The stray '@' discards "{"execute":"; each leftover token is then a message of its own:
+        // ',' -> expecting value, "id" -> not an object, ':' -> expecting value, 1 -> not an object, '}'.
+        String parse = "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expecting value\"}}";
+        String notObject = "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must be a JSON object\"}}";
+        assertThat(send("{\"execute\": @, \"id\": 1}").split("\n")).containsExactly(
+                "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '@'\"}}",
+                parse, notObject, parse, notObject, parse);
+        assertThat(send("{\"execute\": \"query-status\"}")).contains("running");
+    }
+}
