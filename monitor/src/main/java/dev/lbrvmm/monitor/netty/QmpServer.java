@@ -1,0 +1,113 @@
+package dev.lbrvmm.monitor.netty;
+
+import dev.lbrvmm.monitor.QmpMonitor;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.DomainSocketChannel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The monitor's listening endpoints: TCP (NIO) and Unix sockets (epoll). Every endpoint serves
+ * any number of clients, each with its own session. Unix sockets are created owner-only (0600).
+ */
+public final class QmpServer implements AutoCloseable {
+    private final QmpMonitor monitor;
+    private final List<Channel> listeners = new ArrayList<>();
+    private final List<Path> sockets = new ArrayList<>();
+    private EventLoopGroup nio;
+    private EventLoopGroup epoll;
+
+    public QmpServer(QmpMonitor monitor) {
+        this.monitor = monitor;
+    }
+
+    /** Listens on host:port (port 0 picks a free one); returns the bound address. */
+    public synchronized InetSocketAddress listenTcp(String host, int port) throws IOException {
+        if (nio == null) {
+            nio = new NioEventLoopGroup(1);
+        }
+        ServerBootstrap b = new ServerBootstrap().group(nio).channel(NioServerSocketChannel.class)
+                .childOption(io.netty.channel.ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                .childOption(io.netty.channel.ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new QmpChannelHandler(monitor));
+                    }
+                });
+        try {
+            Channel ch = b.bind(host, port).sync().channel();
+            listeners.add(ch);
+            return (InetSocketAddress) ch.localAddress();
+        } catch (Exception e) {
+            throw new IOException("cannot listen on tcp:" + host + ":" + port + ": " + e.getMessage(), e);
+        } catch (Throwable t) {
+            throw new IOException("cannot listen on tcp:" + host + ":" + port + ": " + t, t);
+        }
+    }
+
+    /** Listens on a Unix socket at {@code path} (an existing socket file there is replaced). */
+    public synchronized void listenUnix(Path path) throws IOException {
+        if (!Epoll.isAvailable()) {
+            throw new IOException("Unix sockets need Netty's epoll transport, which is not available here: "
+                    + Epoll.unavailabilityCause());
+        }
+        if (epoll == null) {
+            epoll = new EpollEventLoopGroup(1);
+        }
+        Files.deleteIfExists(path);
+        ServerBootstrap b = new ServerBootstrap().group(epoll).channel(EpollServerDomainSocketChannel.class)
+                .childHandler(new ChannelInitializer<DomainSocketChannel>() {
+                    @Override
+                    protected void initChannel(DomainSocketChannel ch) {
+                        ch.pipeline().addLast(new QmpChannelHandler(monitor));
+                    }
+                });
+        try {
+            listeners.add(b.bind(new DomainSocketAddress(path.toFile())).sync().channel());
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            sockets.add(path);
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("cannot listen on unix:" + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Channel c : listeners) {
+            c.close().syncUninterruptibly();
+        }
+        listeners.clear();
+        if (nio != null) {
+            nio.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (epoll != null) {
+            epoll.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        for (Path p : sockets) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                // best effort
+            }
+        }
+    }
+}

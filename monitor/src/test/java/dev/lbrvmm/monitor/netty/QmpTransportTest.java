@@ -1,0 +1,111 @@
+package dev.lbrvmm.monitor.netty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.lbrvmm.monitor.CommandRegistry;
+import dev.lbrvmm.monitor.QmpCommand;
+import dev.lbrvmm.monitor.QmpMonitor;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Netty side: the handler on an EmbeddedChannel, and real TCP and Unix-socket endpoints. */
+class QmpTransportTest {
+    private final ExecutorService pool = Executors.newFixedThreadPool(2);
+    private final CommandRegistry registry = new CommandRegistry().register(QmpCommand.of("query-status", List.of(), "StatusInfo",
+            (a, s) -> JsonNodeFactory.instance.objectNode().put("status", "running")));
+    private final QmpMonitor monitor = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, ""), pool);
+
+    @AfterEach
+    void stop() {
+        pool.shutdownNow();
+    }
+
+    private static String text(ByteBuf b) {
+        try {
+            return b.toString(StandardCharsets.US_ASCII);
+        } finally {
+            b.release();
+        }
+    }
+
+    @Test
+    void handlerOnAnEmbeddedChannel() throws Exception {
+        QmpMonitor direct = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, ""), Runnable::run);
+        EmbeddedChannel ch = new EmbeddedChannel(new QmpChannelHandler(direct));
+        assertThat(text(ch.readOutbound())).startsWith("{\"QMP\": {").endsWith("}\r\n");
+        assertThat((Object) ch.readOutbound()).as("the greeting is a write of its own").isNull();
+        ch.writeInbound(Unpooled.copiedBuffer("{\"execute\": \"qmp_capa", StandardCharsets.US_ASCII));
+        assertThat((Object) ch.readOutbound()).isNull();
+        ch.writeInbound(Unpooled.copiedBuffer("bilities\"}{\"execute\":\"query-status\",\"id\":3}", StandardCharsets.US_ASCII));
+        assertThat(text(ch.readOutbound())).isEqualTo("{\"return\": {}}\r\n");
+        assertThat(text(ch.readOutbound())).isEqualTo("{\"return\": {\"status\": \"running\"}, \"id\": 3}\r\n");
+        assertThat(direct.sessionCount()).isEqualTo(1);
+        ch.close();
+        assertThat(direct.sessionCount()).isZero();
+    }
+
+    @Test
+    void tcpEndpointServesSeveralClientsEachWithItsOwnState() throws Exception {
+        try (QmpServer server = new QmpServer(monitor)) {
+            InetSocketAddress at = server.listenTcp("127.0.0.1", 0);
+            try (Socket a = new Socket(at.getAddress(), at.getPort()); Socket b = new Socket(at.getAddress(), at.getPort())) {
+                BufferedReader ra = new BufferedReader(new InputStreamReader(a.getInputStream(), StandardCharsets.US_ASCII));
+                BufferedReader rb = new BufferedReader(new InputStreamReader(b.getInputStream(), StandardCharsets.US_ASCII));
+                assertThat(ra.readLine()).startsWith("{\"QMP\"");
+                assertThat(rb.readLine()).startsWith("{\"QMP\"");
+                OutputStream oa = a.getOutputStream();
+                oa.write("{\"execute\":\"qmp_capabilities\"}".getBytes(StandardCharsets.US_ASCII));
+                oa.flush();
+                assertThat(ra.readLine()).isEqualTo("{\"return\": {}}");
+                b.getOutputStream().write("{\"execute\":\"query-status\"}".getBytes(StandardCharsets.US_ASCII));
+                assertThat(rb.readLine()).contains("Expecting capabilities negotiation");
+                monitor.broadcast("STOP", null);
+                oa.write("{\"execute\":\"query-status\"}".getBytes(StandardCharsets.US_ASCII));
+                assertThat(ra.readLine()).contains("\"event\": \"STOP\"");
+                assertThat(ra.readLine()).contains("running");
+                b.getOutputStream().write("{\"execute\":\"qmp_capabilities\"}".getBytes(StandardCharsets.US_ASCII));
+                assertThat(rb.readLine()).as("b negotiated after the event: no STOP replayed").isEqualTo("{\"return\": {}}");
+            }
+        }
+    }
+
+    @Test
+    void unixSocketEndpointIsOwnerOnly(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("qmp.sock");
+        try (QmpServer server = new QmpServer(monitor)) {
+            server.listenUnix(sock);
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sock))).isEqualTo("rw-------");
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(sock));
+                BufferedReader r = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.US_ASCII));
+                assertThat(r.readLine()).startsWith("{\"QMP\"");
+                ch.write(ByteBuffer.wrap("{\"execute\":\"qmp_capabilities\"} {\"execute\":\"query-status\"}".getBytes(StandardCharsets.US_ASCII)));
+                assertThat(r.readLine()).isEqualTo("{\"return\": {}}");
+                assertThat(r.readLine()).contains("running");
+            }
+        }
+        assertThat(sock).doesNotExist();
+    }
+}
