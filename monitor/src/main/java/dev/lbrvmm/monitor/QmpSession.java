@@ -37,6 +37,7 @@ public final class QmpSession {
     private volatile boolean negotiated;
     private volatile boolean closing;
     private boolean closeAfterReply;
+    private Runnable afterReply;
 
     QmpSession(QmpMonitor monitor, Transport transport, Executor commands) {
         this.monitor = monitor;
@@ -89,6 +90,11 @@ public final class QmpSession {
         closeAfterReply = true;
     }
 
+    /** Runs {@code r} once the reply of the command now running has been handed to the transport. */
+    public void afterReply(Runnable r) {
+        afterReply = r;
+    }
+
     /** Sends an event if this session has completed negotiation. */
     void event(String json) {
         if (negotiated && !closing) {
@@ -120,6 +126,11 @@ public final class QmpSession {
         if (closeAfterReply) {
             closing = true;
             transport.close();
+        }
+        if (afterReply != null) {
+            Runnable r = afterReply;
+            afterReply = null;
+            r.run();
         }
     }
 

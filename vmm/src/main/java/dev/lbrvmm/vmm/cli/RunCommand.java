@@ -38,20 +38,60 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "Print the KVM model's guest-LBR accounting to stderr when the guest exits.")
     boolean stats;
 
+    @Option(names = "--qmp", paramLabel = "ADDRESS", description = {"Serve a QMP monitor on tcp:HOST:PORT or unix:PATH (repeatable;",
+            "QEMU's -qmp syntax, ',server=on,wait=off' accepted). An empty host means loopback."})
+    List<String> qmp = new ArrayList<>();
+
+    @Option(names = "-S", description = "Start paused (prelaunch) until a monitor client sends 'cont'.")
+    boolean startPaused;
+
     RunCommand(Main.Console console) {
         this.console = console;
     }
 
     @Override
     public Integer call() {
+        List<dev.lbrvmm.monitor.netty.QmpAddress> early = new ArrayList<>();
         try {
+            for (String a : qmp) {
+                early.add(dev.lbrvmm.monitor.netty.QmpAddress.parse(a));
+            }
+        } catch (IllegalArgumentException e) {
+            console.err.println("lbrvmm: error: --qmp " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        MonitorSession monitor = null;
+        try {
+            if (!early.isEmpty()) {
+                monitor = MonitorSession.start(early, console); // the greeting should not wait for the machine
+            }
             GuestConfig cfg = GuestConfigLoader.load(config, overrides);
             if (kernel != null) {
                 cfg = cfg.withProgram(new GuestConfig.Program(kernel, cfg.program().format(), cfg.program().loadAddress(),
                         cfg.program().entry()));
             }
+            if (monitor == null && !cfg.monitor().qmp().isEmpty()) {
+                List<dev.lbrvmm.monitor.netty.QmpAddress> fromConfig = new ArrayList<>();
+                for (String a : cfg.monitor().qmp()) {
+                    fromConfig.add(dev.lbrvmm.monitor.netty.QmpAddress.parse(a));
+                }
+                monitor = MonitorSession.start(fromConfig, console);
+            }
             try (Machine m = Machine.create(cfg, console.out, console.err)) {
-                MachineExit exit = m.run();
+                MachineExit exit;
+                if (monitor != null) {
+                    exit = monitor.run(m, startPaused || cfg.monitor().startPaused());
+                    if (exit == null) {
+                        return 0; // quit
+                    }
+                } else {
+                    exit = m.run();
+                }
+                if (exit.kind() == MachineExit.Kind.TRIPLE_FAULT || exit.kind() == MachineExit.Kind.INTERNAL_ERROR) {
+                    console.err.println("lbrvmm: guest crashed: " + exit.message());
+                } else if (exit.kind() == MachineExit.Kind.HALTED) {
+                    console.err.println("lbrvmm: " + exit.message());
+                }
                 if (stats) {
                     StatsReport.print(m.vm(), console.err);
                 }
@@ -62,16 +102,18 @@ final class RunCommand implements Callable<Integer> {
                         throw new MachineException("--dump-lbr: cannot write " + dumpLbr + ": " + e.getMessage());
                     }
                 }
-                if (exit.kind() == MachineExit.Kind.TRIPLE_FAULT || exit.kind() == MachineExit.Kind.INTERNAL_ERROR) {
-                    console.err.println("lbrvmm: guest crashed: " + exit.message());
-                } else if (exit.kind() == MachineExit.Kind.HALTED) {
-                    console.err.println("lbrvmm: " + exit.message());
-                }
                 return exit.status();
             }
-        } catch (GuestConfigException | MachineException e) {
+        } catch (GuestConfigException | MachineException | IOException e) {
             console.err.println("lbrvmm: error: " + e.getMessage());
             return ExitCodes.BAD_INPUT;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ExitCodes.INTERNAL;
+        } finally {
+            if (monitor != null) {
+                monitor.close();
+            }
         }
     }
 }

@@ -47,6 +47,17 @@ public final class GuestLbr {
         return lbrMsrs;
     }
 
+    /** Back to the state of a new vCPU (after reset): intercepted, unused, nothing saved, policy re-initialized. */
+    void resetState() {
+        setPassthrough(false);
+        used = false;
+        needCleanup = false;
+        eagerSaved = null;
+        if (vcpu.vm().guestLbr()) {
+            policy.init(this);
+        }
+    }
+
     public boolean passthrough() {
         return passthrough;
     }

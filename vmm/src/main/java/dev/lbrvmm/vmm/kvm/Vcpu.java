@@ -250,6 +250,7 @@ public final class Vcpu {
         cpu.reset();
         msrs.reset();
         lbr.policy.reset(lbr);
+        lbr.resetState();
     }
 
     void destroy() {

@@ -25,7 +25,11 @@ public record GuestConfig(
         String lbrPolicy,
         CostTable costs,
         Host host,
+        Monitor monitor,
         Path source) {
+
+    /** QMP endpoints (QEMU -qmp syntax) and whether to start paused. */
+    public record Monitor(List<String> qmp, boolean startPaused) {}
 
     public enum ApStart { HALTED, ENTRY }
 
@@ -56,11 +60,11 @@ public record GuestConfig(
 
     public GuestConfig withProgram(Program p) {
         return new GuestConfig(name, memory, vcpus, apStart, cpuModel, p, stackPointer, msrs, serial, guestLbr, lbrPolicy, costs,
-                host, source);
+                host, monitor, source);
     }
 
     public GuestConfig withSerial(SerialOutput s) {
         return new GuestConfig(name, memory, vcpus, apStart, cpuModel, program, stackPointer, msrs, s, guestLbr, lbrPolicy, costs,
-                host, source);
+                host, monitor, source);
     }
 }

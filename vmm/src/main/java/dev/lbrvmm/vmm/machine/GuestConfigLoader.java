@@ -235,7 +235,26 @@ public final class GuestConfigLoader {
         }
         return new GuestConfig(name, memory, vcpus, apStart, model,
                 new GuestConfig.Program(program, format, loadAddress, entry), sp, msrs, serial, guestLbr, policy, costs,
-                new GuestConfig.Host(hostCpus, hostModel, slice, vcpuAffinity, List.copyOf(tasks), List.copyOf(events)), file);
+                new GuestConfig.Host(hostCpus, hostModel, slice, vcpuAffinity, List.copyOf(tasks), List.copyOf(events)),
+                monitor(c), file);
+    }
+
+    private static GuestConfig.Monitor monitor(Config c) throws GuestConfigException {
+        List<String> qmp = new ArrayList<>();
+        ConfigValue list = c.getValue("monitor.qmp");
+        if (list.valueType() != ConfigValueType.LIST) {
+            throw new GuestConfigException(where(list) + ": monitor.qmp must be a list of addresses, e.g. [\"tcp:127.0.0.1:4444\"]");
+        }
+        for (ConfigValue v : (com.typesafe.config.ConfigList) list) {
+            String s = string(v, "monitor.qmp");
+            try {
+                dev.lbrvmm.monitor.netty.QmpAddress.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new GuestConfigException(where(v) + ": monitor.qmp: " + e.getMessage());
+            }
+            qmp.add(s);
+        }
+        return new GuestConfig.Monitor(List.copyOf(qmp), c.getBoolean("monitor.start-paused"));
     }
 
     private static long nonNegative(Config c, String path) throws GuestConfigException {

@@ -39,6 +39,7 @@ public final class Machine implements AutoCloseable {
     private final boolean[] halted;
     private final boolean[] dead;
     private MachineExit exit;
+    private boolean started;
 
     private Machine(GuestConfig config, Vm vm, LoadedProgram program, SerialOutput serial) {
         this.config = config;
@@ -214,20 +215,60 @@ public final class Machine implements AutoCloseable {
 
     /** Runs until the guest ends; the serial output is flushed before returning. */
     public MachineExit run() {
-        if (config.apStart() == GuestConfig.ApStart.HALTED) {
-            for (int i = 1; i < halted.length; i++) {
-                halted[i] = true;
+        return runUntil(() -> false);
+    }
+
+    /**
+     * Runs the guest until it ends (returns its exit) or {@code interrupt} becomes true between
+     * scheduling slices (returns null; call again to go on).
+     */
+    public MachineExit runUntil(java.util.function.BooleanSupplier interrupt) {
+        if (!started) {
+            started = true;
+            if (config.apStart() == GuestConfig.ApStart.HALTED) {
+                for (int i = 1; i < halted.length; i++) {
+                    halted[i] = true;
+                }
             }
         }
         try {
-            vm.kvm().host().run(() -> exit != null || noVcpuRunnable());
-            if (exit == null) {
+            vm.kvm().host().run(() -> exit != null || noVcpuRunnable() || interrupt.getAsBoolean());
+            if (exit == null && noVcpuRunnable()) {
                 finish(new MachineExit(MachineExit.Kind.HALTED, 0, "all vCPUs halted with nothing left to wake them"));
             }
         } finally {
             serial.flush();
         }
         return exit;
+    }
+
+    /** Makes every vCPU leave its current slice soon (any thread). */
+    public void kickVcpus() {
+        for (Vcpu v : vm.vcpus()) {
+            v.kick();
+        }
+    }
+
+    /** system_reset: every vCPU reset, the program loaded again, registers set up as at start. */
+    public void reset() throws MachineException {
+        for (Vcpu v : vm.vcpus()) {
+            v.reset();
+        }
+        java.util.Arrays.fill(halted, false);
+        java.util.Arrays.fill(dead, false);
+        exit = null;
+        started = false;
+        loadProgram(config, vm);
+        setupRegisters(config, vm, program);
+        for (GuestConfig.MsrSetting m : config.msrs()) {
+            for (Vcpu v : vm.vcpus()) {
+                try {
+                    v.setMsr(m.index(), m.value());
+                } catch (KvmException e) {
+                    throw new MachineException(m.where() + ": " + m.key() + ": " + e.getMessage());
+                }
+            }
+        }
     }
 
     private boolean noVcpuRunnable() {
