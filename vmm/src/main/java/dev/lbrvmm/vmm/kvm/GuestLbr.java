@@ -98,6 +98,7 @@ public final class GuestLbr {
             bitmap.intercept(lbrMsrs);
             stats.passthroughOff++;
         }
+        vcpu.vm().events().lbrPassthrough(vcpu.index(), on);
     }
 
     /**
@@ -128,6 +129,7 @@ public final class GuestLbr {
         if (stats.warnings <= WARN_LIMIT) {
             LOG.warn("vcpu-{}: {}", vcpu.index(), what);
         }
+        vcpu.vm().events().lbrReclaimed(vcpu.index());
     }
 
     long physicalRead(int index) {

@@ -15,6 +15,7 @@ public final class Vm {
     private GuestLbrPolicy lbrPolicy = new GuestLbrPolicy.Lazy();
     private CostTable costs = CostTable.DEFAULT;
     private boolean destroyed;
+    private volatile KvmEvents events = KvmEvents.NONE;
 
     Vm(Kvm kvm, long memoryBytes) {
         this.kvm = kvm;
@@ -84,6 +85,14 @@ public final class Vm {
 
     public GuestLbrPolicy lbrPolicy() {
         return lbrPolicy;
+    }
+
+    public void setEventListener(KvmEvents e) {
+        events = e == null ? KvmEvents.NONE : e;
+    }
+
+    public KvmEvents events() {
+        return events;
     }
 
     public void setCosts(CostTable c) {

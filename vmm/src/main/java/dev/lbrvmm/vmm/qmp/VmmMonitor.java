@@ -29,7 +29,7 @@ import java.util.concurrent.Executor;
  * command that touches the machine runs on the VM thread (MachineController.call), so events it
  * causes are broadcast before its reply and it never races the guest.
  */
-public final class VmmMonitor implements MachineEvents {
+public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEvents {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final QmpMonitor monitor;
@@ -51,6 +51,7 @@ public final class VmmMonitor implements MachineEvents {
     /** Binds the commands to the machine (before clients can run machine commands). */
     public void attach(MachineController c) {
         controller = c;
+        c.machine().vm().setEventListener(this);
         attached.countDown();
     }
 
@@ -209,6 +210,15 @@ public final class VmmMonitor implements MachineEvents {
             vm().kvm().host().perf().release(e, vm().kvm().host().cpus().get(e.cpu()));
             return null;
         })));
+        r.register(QmpCommand.of("qom-list", List.of(Param.required("path", Param.Type.STR)), "[ObjectPropertyInfo]",
+                (a, s) -> onVm(() -> Qom.list(vm(), a.get("path").asText()))));
+        r.register(QmpCommand.of("qom-get", List.of(Param.required("path", Param.Type.STR), Param.required("property", Param.Type.STR)),
+                "any", (a, s) -> onVm(() -> Qom.get(vm(), a.get("path").asText(), a.get("property").asText()))));
+        r.register(QmpCommand.of("qom-set", List.of(Param.required("path", Param.Type.STR), Param.required("property", Param.Type.STR),
+                Param.required("value", Param.Type.ANY)), "{}", (a, s) -> onVm(() -> {
+                    Qom.set(vm(), a.get("path").asText(), a.get("property").asText());
+                    return null;
+                })));
         r.register(QmpCommand.of("human-monitor-command", List.of(Param.required("command-line", Param.Type.STR),
                 Param.optional("cpu-index", Param.Type.INT)), "str",
                 (a, s) -> onVm(() -> NODES.textNode(hmp(a.get("command-line").textValue(), vcpu(a.get("cpu-index"), "cpu-index"))))));
@@ -297,6 +307,40 @@ public final class VmmMonitor implements MachineEvents {
         ObjectNode d = NODES.objectNode();
         d.put("action", action);
         monitor.broadcast("GUEST_PANICKED", d);
+    }
+
+    // KvmEvents -> LBR_PASSTHROUGH / LBR_RECLAIMED, at most one per second per vCPU and event
+    // (like QEMU's rate-limited events; the lazy policy toggles pass-through every time slice).
+
+    private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
+
+    private boolean due(String key) {
+        long now = System.nanoTime();
+        Long last = lastSent.get(key);
+        if (last != null && now - last < 1_000_000_000L) {
+            return false;
+        }
+        lastSent.put(key, now);
+        return true;
+    }
+
+    @Override
+    public void lbrPassthrough(int vcpu, boolean on) {
+        if (due("LBR_PASSTHROUGH/" + vcpu)) {
+            ObjectNode d = NODES.objectNode();
+            d.put("cpu-index", vcpu);
+            d.put("enabled", on);
+            monitor.broadcast("LBR_PASSTHROUGH", d);
+        }
+    }
+
+    @Override
+    public void lbrReclaimed(int vcpu) {
+        if (due("LBR_RECLAIMED/" + vcpu)) {
+            ObjectNode d = NODES.objectNode();
+            d.put("cpu-index", vcpu);
+            monitor.broadcast("LBR_RECLAIMED", d);
+        }
     }
 
     /** The commands this monitor declares, for documentation and tests. */

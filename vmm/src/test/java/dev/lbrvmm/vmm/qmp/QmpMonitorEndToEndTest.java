@@ -95,8 +95,9 @@ class QmpMonitorEndToEndTest {
             return line == null ? null : JSON.readTree(line);
         }
 
+        /** Run-state events seen so far (LBR_* events, which the guest's LBR use causes at any time, left out). */
         List<String> eventNames() {
-            return events.stream().map(e -> e.get("event").asText()).toList();
+            return events.stream().map(e -> e.get("event").asText()).filter(n -> !n.startsWith("LBR_")).toList();
         }
 
         @Override
@@ -150,7 +151,8 @@ class QmpMonitorEndToEndTest {
 
             c.cmd("system_reset");
             assertThat(c.eventNames()).containsExactly("RESET");
-            assertThat(c.events.get(0).get("data").get("reason").asText()).isEqualTo("host-qmp-system-reset");
+            assertThat(c.events.stream().filter(e -> e.get("event").asText().equals("RESET")).findFirst().orElseThrow()
+                    .get("data").get("reason").asText()).isEqualTo("host-qmp-system-reset");
             c.events.clear();
             assertThat(c.cmd("query-status").get("return").get("status").asText()).isEqualTo("prelaunch");
             c.cmd("cont");
@@ -207,6 +209,42 @@ class QmpMonitorEndToEndTest {
             c.cmd("quit");
         }
         assertThat(vm.get(10, TimeUnit.SECONDS)).isZero();
+    }
+
+    @Test
+    void qomPropertiesAndLbrEvents(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("o.sock");
+        Future<Integer> vm = launch("run", "--kernel", home("examples/bin/pmu_lbr.elf"), "-o", "kvm.guest-lbr=on",
+                "-o", "kvm.lbr-policy=upstream", "-S", "--qmp", "unix:" + sock);
+        try (Client c = new Client(sock)) {
+            JsonNode cpus = c.cmd("query-cpus-fast").get("return");
+            String cpu = cpus.get(0).get("qom-path").asText();
+            assertThat(c.cmd("qom-get", "{\"path\": \"" + cpu + "\", \"property\": \"pmu\"}", null).get("return").asBoolean()).isTrue();
+            assertThat(c.cmd("qom-get", "{\"path\": \"" + cpu + "\", \"property\": \"lbr-fmt\"}", null).get("return").asInt()).isEqualTo(5);
+            assertThat(c.cmd("qom-get", "{\"path\": \"device[0]\", \"property\": \"model\"}", null).get("return").asText())
+                    .isEqualTo("skylake-client");
+            assertThat(c.cmd("qom-get", "{\"path\": \"machine\", \"property\": \"lbr-policy\"}", null).get("return").asText())
+                    .isEqualTo("upstream");
+            assertThat(c.cmd("qom-list", "{\"path\": \"/\"}", null).get("return").toString()).contains("child<lbrvmm-machine>");
+            JsonNode notFound = c.cmd("qom-get", "{\"path\": \"/nope\", \"property\": \"x\"}", null).get("error");
+            assertThat(notFound.get("class").asText()).isEqualTo("DeviceNotFound");
+            assertThat(notFound.get("desc").asText()).isEqualTo("Device '/nope' not found");
+            assertThat(c.cmd("qom-get", "{\"path\": \"machine\", \"property\": \"nope\"}", null).get("error").get("desc").asText())
+                    .isEqualTo("Property 'lbrvmm-machine.nope' not found");
+            assertThat(c.cmd("qom-set", "{\"path\": \"" + cpu + "\", \"property\": \"pmu\", \"value\": false}", null)
+                    .get("error").get("desc").asText()).contains("after it was realized");
+            c.cmd("cont");
+            JsonNode passthrough = null;
+            for (int i = 0; i < 20 && passthrough == null; i++) {
+                JsonNode e = c.nextEvent();
+                if (e != null && e.get("event").asText().equals("LBR_PASSTHROUGH")) {
+                    passthrough = e;
+                }
+            }
+            assertThat(passthrough).isNotNull();
+            assertThat(passthrough.get("data").get("cpu-index").asInt()).isZero();
+        }
+        assertThat(vm.get(20, TimeUnit.SECONDS)).isZero();
     }
 
     @Test

@@ -1,0 +1,140 @@
+package dev.lbrvmm.vmm.qmp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.lbrvmm.monitor.QmpError;
+import dev.lbrvmm.vmm.cpu.Msr;
+import dev.lbrvmm.vmm.kvm.KvmException;
+import dev.lbrvmm.vmm.kvm.Vcpu;
+import dev.lbrvmm.vmm.kvm.Vm;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The part of QEMU's object tree lbrvmm has: {@code /machine} (with the VM's guest-LBR policy) and
+ * one CPU per vCPU at {@code /machine/unattached/device[N]} with {@code pmu}, {@code lbr-fmt}
+ * (alias {@code lbr_fmt}), {@code pdcm} and {@code model}. Paths may be partial if they match
+ * exactly one object. Every CPU is realized, so properties are read-only (spec qmp.md §10, §12).
+ */
+final class Qom {
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private Qom() {}
+
+    private record Obj(String path, String type, Vcpu cpu) {}
+
+    private static List<Obj> objects(Vm vm) {
+        List<Obj> all = new ArrayList<>();
+        all.add(new Obj("/", "container", null));
+        all.add(new Obj("/machine", "lbrvmm-machine", null));
+        all.add(new Obj("/machine/unattached", "container", null));
+        for (Vcpu v : vm.vcpus()) {
+            all.add(new Obj("/machine/unattached/device[" + v.index() + "]", cpuType(v), v));
+        }
+        return all;
+    }
+
+    private static String cpuType(Vcpu v) {
+        return v.model().name() + "-x86_64-cpu";
+    }
+
+    private static Obj resolve(Vm vm, String path) throws QmpError {
+        List<Obj> all = objects(vm);
+        if (path.startsWith("/")) {
+            String p = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+            for (Obj o : all) {
+                if (o.path().equals(p)) {
+                    return o;
+                }
+            }
+        } else {
+            List<Obj> matches = new ArrayList<>();
+            for (Obj o : all) {
+                if (o.path().endsWith("/" + path)) {
+                    matches.add(o);
+                }
+            }
+            if (matches.size() == 1) {
+                return matches.get(0);
+            }
+        }
+        throw new QmpError(QmpError.ErrorClass.DeviceNotFound, "Device '" + path + "' not found");
+    }
+
+    static JsonNode list(Vm vm, String path) throws QmpError {
+        Obj o = resolve(vm, path);
+        ArrayNode a = NODES.arrayNode();
+        a.addObject().put("name", "type").put("type", "string");
+        switch (o.path()) {
+            case "/" -> a.addObject().put("name", "machine").put("type", "child<lbrvmm-machine>");
+            case "/machine" -> {
+                a.addObject().put("name", "unattached").put("type", "child<container>");
+                a.addObject().put("name", "lbr-policy").put("type", "string");
+                a.addObject().put("name", "guest-lbr").put("type", "bool");
+            }
+            case "/machine/unattached" -> {
+                for (Vcpu v : vm.vcpus()) {
+                    a.addObject().put("name", "device[" + v.index() + "]").put("type", "child<" + cpuType(v) + ">");
+                }
+            }
+            default -> {
+                a.addObject().put("name", "pmu").put("type", "bool");
+                a.addObject().put("name", "lbr-fmt").put("type", "uint64");
+                a.addObject().put("name", "lbr_fmt").put("type", "uint64");
+                a.addObject().put("name", "pdcm").put("type", "bool");
+                a.addObject().put("name", "model").put("type", "string");
+            }
+        }
+        return a;
+    }
+
+    static JsonNode get(Vm vm, String path, String property) throws QmpError {
+        Obj o = resolve(vm, path);
+        if (property.equals("type")) {
+            return NODES.textNode(o.type());
+        }
+        if (o.path().equals("/machine")) {
+            switch (property) {
+                case "lbr-policy":
+                    return NODES.textNode(vm.lbrPolicy().name());
+                case "guest-lbr":
+                    return NODES.booleanNode(vm.guestLbr());
+                default:
+                    break;
+            }
+        }
+        if (o.cpu() != null) {
+            Vcpu v = o.cpu();
+            switch (property) {
+                case "pmu":
+                    return NODES.booleanNode(v.cpu().cpuid().pmuVersion() > 0);
+                case "pdcm":
+                    return NODES.booleanNode(v.cpu().cpuid().pdcm());
+                case "model":
+                    return NODES.textNode(v.model().name());
+                case "lbr-fmt":
+                case "lbr_fmt":
+                    try {
+                        return NODES.numberNode(BigInteger.valueOf(v.getMsr(Msr.IA32_PERF_CAPABILITIES) & 0x3F));
+                    } catch (KvmException e) {
+                        return NODES.numberNode(0);
+                    }
+                default:
+                    break;
+            }
+        }
+        throw QmpError.generic("Property '" + o.type() + "." + property + "' not found");
+    }
+
+    static void set(Vm vm, String path, String property) throws QmpError {
+        Obj o = resolve(vm, path);
+        get(vm, path, property); // "not found" first
+        if (o.cpu() != null && !property.equals("type")) {
+            throw QmpError.generic("Attempt to set property '" + property + "' on anonymous device (type '" + o.type()
+                    + "') after it was realized");
+        }
+        throw QmpError.generic("Property '" + o.type() + "." + property + "' is not writable");
+    }
+}
