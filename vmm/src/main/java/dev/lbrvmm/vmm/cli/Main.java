@@ -54,6 +54,9 @@ public final class Main implements Runnable {
                 if (cls == BenchCommand.class) {
                     return cls.cast(new BenchCommand(console));
                 }
+                if (cls == QmpBenchCommand.class) {
+                    return cls.cast(new QmpBenchCommand(console));
+                }
                 if (cls == QmpCommandLine.class) {
                     return cls.cast(new QmpCommandLine(console));
                 }

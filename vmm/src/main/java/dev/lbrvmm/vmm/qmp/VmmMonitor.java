@@ -60,6 +60,17 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
         onQuit = r;
     }
 
+    /** The controller, once the machine exists (clients may connect before). */
+    private MachineController controller() throws QmpError {
+        try {
+            attached.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw QmpError.generic("interrupted");
+        }
+        return controller;
+    }
+
     private <T> T onVm(Callable<T> call) throws QmpError {
         try {
             attached.await(); // clients may connect while the machine is still being built
@@ -92,18 +103,20 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
 
     private void register(CommandRegistry r) {
         r.register(QmpCommand.of("query-version", List.of(), "VersionInfo", (a, s) -> monitor.versionInfo()));
-        r.register(QmpCommand.of("query-name", List.of(), "NameInfo", (a, s) -> onVm(() -> {
+        // query-name and query-status read immutable config and the volatile run state: no VM-thread hop.
+        r.register(QmpCommand.of("query-name", List.of(), "NameInfo", (a, s) -> {
             ObjectNode o = NODES.objectNode();
-            o.put("name", controller.machine().config().name());
+            o.put("name", controller().machine().config().name());
             return o;
-        })));
-        r.register(QmpCommand.of("query-status", List.of(), "StatusInfo", (a, s) -> onVm(() -> {
+        }));
+        r.register(QmpCommand.of("query-status", List.of(), "StatusInfo", (a, s) -> {
+            dev.lbrvmm.vmm.machine.RunState st = controller().state();
             ObjectNode o = NODES.objectNode();
-            o.put("status", controller.state().qapiName);
+            o.put("status", st.qapiName);
             o.put("singlestep", false);
-            o.put("running", controller.state() == dev.lbrvmm.vmm.machine.RunState.RUNNING);
+            o.put("running", st == dev.lbrvmm.vmm.machine.RunState.RUNNING);
             return o;
-        })));
+        }));
         r.register(QmpCommand.of("stop", List.of(), "{}", (a, s) -> onVm(() -> {
             controller.stop();
             return null;
