@@ -30,6 +30,8 @@ public final class CommandRegistry {
             return a;
         }));
         register(QmpCommand.of("query-qmp-schema", java.util.List.of(), "[SchemaInfo]", (args, session) -> schema()));
+        // Out of band (like QEMU's x-oob-test): answers at once even while in-band requests wait.
+        register(new QmpCommand("x-oob-ping", java.util.List.of(), true, "{}", (args, session) -> NODES.objectNode()));
     }
 
     /** Adds a command; a name may be declared once only. */

@@ -35,6 +35,7 @@ public final class QmpSession {
     private final JsonStreamer streamer;
     private final Executor serial;
     private volatile boolean negotiated;
+    private volatile boolean oob;
     private volatile boolean closing;
     private boolean closeAfterReply;
     private Runnable afterReply;
@@ -46,7 +47,11 @@ public final class QmpSession {
         this.streamer = new JsonStreamer(new JsonStreamer.Listener() {
             @Override
             public void value(JsonNode v) {
-                serial.execute(() -> dispatch(v));
+                if (oob && v.isObject() && v.has("exec-oob")) {
+                    dispatch(v); // out of band: now, on the I/O thread, ahead of queued in-band requests
+                } else {
+                    serial.execute(() -> dispatch(v));
+                }
             }
 
             @Override
@@ -69,7 +74,7 @@ public final class QmpSession {
         ObjectNode g = NODES.objectNode();
         ObjectNode qmp = g.putObject("QMP");
         qmp.set("version", monitor.versionInfo());
-        qmp.putArray("capabilities"); // no OOB: "A server that does not implement OOB must send []"
+        qmp.putArray("capabilities").add("oob");
         transport.send(QmpJsonWriter.write(g));
     }
 
@@ -102,7 +107,7 @@ public final class QmpSession {
         }
     }
 
-    private void send(ObjectNode reply) {
+    private synchronized void send(ObjectNode reply) {
         if (!closing) {
             transport.send(QmpJsonWriter.write(reply));
         }
@@ -139,16 +144,26 @@ public final class QmpSession {
             throw QmpError.generic("QMP input must be a JSON object");
         }
         String name = null;
+        boolean outOfBand = false;
         ObjectNode args = NODES.objectNode();
         Iterator<Map.Entry<String, JsonNode>> it = msg.fields();
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
-            switch (e.getKey()) {
-                case "execute" -> {
+            String key = e.getKey();
+            switch (key) {
+                case "execute", "exec-oob" -> {
+                    if (key.equals("exec-oob") && !oob) {
+                        throw QmpError.generic("QMP input member 'exec-oob' is unexpected");
+                    }
                     if (!e.getValue().isTextual()) {
-                        throw QmpError.generic("QMP input member 'execute' must be a string");
+                        throw QmpError.generic("QMP input member '" + key + "' must be a string");
+                    }
+                    if (name != null) {
+                        throw QmpError.generic("QMP input member '" + key + "' clashes with '"
+                                + (key.equals("execute") ? "exec-oob" : "execute") + "'");
                     }
                     name = e.getValue().textValue();
+                    outOfBand = key.equals("exec-oob");
                 }
                 case "arguments" -> {
                     if (!e.getValue().isObject()) {
@@ -157,7 +172,7 @@ public final class QmpSession {
                     args = (ObjectNode) e.getValue();
                 }
                 case "id" -> { }
-                default -> throw QmpError.generic("QMP input member '" + e.getKey() + "' is unexpected");
+                default -> throw QmpError.generic("QMP input member '" + key + "' is unexpected");
             }
         }
         if (name == null) {
@@ -170,15 +185,17 @@ public final class QmpSession {
             QmpCommand caps = monitor.registry().get(name);
             checkArguments(caps, args);
             JsonNode enable = args.get("enable");
-            if (enable != null && enable.size() > 0) {
-                throw QmpError.generic("Capability " + enable.get(0).textValue() + " not available");
-            }
+            boolean wantOob = enable != null && enable.size() > 0; // "oob" is the only value the schema accepts
+            oob = wantOob;
             negotiated = true;
             return NODES.objectNode();
         }
         QmpCommand c = monitor.registry().get(name);
         if (c == null) {
             throw new QmpError(QmpError.ErrorClass.CommandNotFound, "The command " + name + " has not been found");
+        }
+        if (outOfBand && !c.allowOob()) {
+            throw QmpError.generic("The command " + name + " does not support OOB");
         }
         checkArguments(c, args);
         return c.handler().handle(args, this);

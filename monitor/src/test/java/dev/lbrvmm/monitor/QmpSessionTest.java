@@ -59,7 +59,7 @@ class QmpSessionTest {
     @Test
     void greetingComesFirstAndAlone() {
         assertThat(wire).containsExactly(
-                "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"lbrvmm\"}, \"capabilities\": []}}");
+                "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"lbrvmm\"}, \"capabilities\": [\"oob\"]}}");
     }
 
     @Test
@@ -73,8 +73,6 @@ class QmpSessionTest {
                 .contains("Parameter 'null' does not accept value 'bogus'");
         assertThat(send("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": \"oob\"}}"))
                 .contains("Invalid parameter type for 'enable', expected: array");
-        assertThat(send("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}"))
-                .contains("Capability oob not available");
         assertThat(send("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"foo\": 1}}")).contains("Parameter 'foo' is unexpected");
         negotiate();
         assertThat(send("{\"execute\": \"qmp_capabilities\"}"))
@@ -125,6 +123,50 @@ class QmpSessionTest {
         assertThat(lines).hasSize(2);
         assertThat(lines[0]).matches("\\{\"timestamp\": \\{\"seconds\": \\d+, \"microseconds\": \\d+}, \"event\": \"STOP\"}");
         assertThat(lines[1]).isEqualTo("{\"return\": {}, \"id\": 1}");
+    }
+
+    @Test
+    void outOfBandExecutionOnceEnabled() {
+        assertThat(send("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}")).isEqualTo("{\"return\": {}}");
+        assertThat(send("{\"exec-oob\": \"x-oob-ping\", \"id\": \"o1\"}")).isEqualTo("{\"return\": {}, \"id\": \"o1\"}");
+        assertThat(send("{\"exec-oob\": \"query-status\", \"id\": 2}")).contains("The command query-status does not support OOB");
+        assertThat(send("{\"execute\": \"query-status\", \"exec-oob\": \"x-oob-ping\"}"))
+                .contains("QMP input member 'exec-oob' clashes with 'execute'");
+        assertThat(send("{\"execute\": \"x-oob-ping\"}")).as("in band too").isEqualTo("{\"return\": {}}");
+    }
+
+    @Test
+    void outOfBandOvertakesQueuedInBandRequests() {
+        List<Runnable> held = new ArrayList<>();
+        List<String> out = new ArrayList<>();
+        QmpMonitor m = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, ""), held::add);
+        QmpSession s = m.open(new QmpSession.Transport() {
+            @Override
+            public void send(String json) {
+                out.add(json);
+            }
+
+            @Override
+            public void close() {
+            }
+        });
+        byte[] caps = "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}".getBytes(StandardCharsets.UTF_8);
+        s.receive(caps, 0, caps.length);
+        while (!held.isEmpty()) {
+            held.remove(0).run();
+        }
+        byte[] both = "{\"execute\": \"query-status\", \"id\": \"in\"}{\"exec-oob\": \"x-oob-ping\", \"id\": \"oob\"}"
+                .getBytes(StandardCharsets.UTF_8);
+        s.receive(both, 0, both.length);
+        assertThat(out.get(out.size() - 1)).as("answered while the in-band request still waits").isEqualTo("{\"return\": {}, \"id\": \"oob\"}");
+        held.remove(0).run();
+        assertThat(out.get(out.size() - 1)).contains("\"id\": \"in\"");
+    }
+
+    @Test
+    void execOobWithoutTheCapabilityIsUnexpected() {
+        negotiate();
+        assertThat(send("{\"exec-oob\": \"x-oob-ping\"}")).contains("QMP input member 'exec-oob' is unexpected");
     }
 
     @Test
