@@ -39,6 +39,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        MonitorSession.bindEarly(args); // a monitor's greeting should not wait for anything else
         System.exit(execute(args, System.out, System.err));
     }
 

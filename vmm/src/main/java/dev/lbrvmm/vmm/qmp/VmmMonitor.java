@@ -39,9 +39,13 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
     private Runnable onQuit = () -> { };
 
     public VmmMonitor(QmpMonitor.Version version, Executor commands) {
-        CommandRegistry r = new CommandRegistry();
-        this.monitor = new QmpMonitor(r, version, commands);
-        register(r);
+        this(new QmpMonitor(new CommandRegistry(), version, commands));
+    }
+
+    /** Adds the VMM's commands to a monitor that may already be serving clients (bound early). */
+    public VmmMonitor(QmpMonitor monitor) {
+        this.monitor = monitor;
+        register(monitor.registry());
     }
 
     public QmpMonitor monitor() {
