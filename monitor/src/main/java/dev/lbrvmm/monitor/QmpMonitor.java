@@ -22,15 +22,48 @@ public final class QmpMonitor {
     private final Version version;
     private final Executor commands;
     private final List<QmpSession> sessions = new CopyOnWriteArrayList<>();
+    /** Open until every command is registered (a monitor may serve greetings before that). */
+    private final java.util.concurrent.CountDownLatch complete = new java.util.concurrent.CountDownLatch(1);
 
     /**
      * @param commands where requests run (never a transport's I/O thread); each session runs its
      *                 own requests one at a time, in order
      */
     public QmpMonitor(CommandRegistry registry, Version version, Executor commands) {
+        this(registry, version, commands, true);
+    }
+
+    /**
+     * @param complete false when more commands will be registered after clients may have
+     *                 connected; call {@link #commandsComplete()} then
+     */
+    public QmpMonitor(CommandRegistry registry, Version version, Executor commands, boolean complete) {
         this.registry = registry;
         this.version = version;
         this.commands = commands;
+        if (complete) {
+            this.complete.countDown();
+        }
+    }
+
+    /** Every command is registered: requests waiting for an unknown name are answered now. */
+    public void commandsComplete() {
+        complete.countDown();
+    }
+
+    /** The command of that name, waiting for registration to finish if it is not (yet) known. */
+    QmpCommand command(String name) {
+        QmpCommand c = registry.get(name);
+        if (c == null && complete.getCount() > 0) {
+            try {
+                complete.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+            c = registry.get(name);
+        }
+        return c;
     }
 
     public CommandRegistry registry() {

@@ -190,7 +190,7 @@ public final class QmpSession {
             negotiated = true;
             return NODES.objectNode();
         }
-        QmpCommand c = monitor.registry().get(name);
+        QmpCommand c = monitor.command(name);
         if (c == null) {
             throw new QmpError(QmpError.ErrorClass.CommandNotFound, "The command " + name + " has not been found");
         }

@@ -31,7 +31,7 @@ final class MonitorSession implements AutoCloseable {
     /** Binds the endpoints with the built-in commands only; {@link #vmm()} adds the VMM's later. */
     private MonitorSession(List<QmpAddress> addresses) {
         this.addresses = List.copyOf(addresses);
-        monitor = new QmpMonitor(new dev.lbrvmm.monitor.CommandRegistry(), version(), commands);
+        monitor = new QmpMonitor(new dev.lbrvmm.monitor.CommandRegistry(), version(), commands, false);
         server = new QmpServer(monitor);
     }
 
@@ -86,6 +86,7 @@ final class MonitorSession implements AutoCloseable {
         if (vmm == null) {
             vmm = new VmmMonitor(monitor);
             vmm.onQuit(quitReplied::countDown);
+            monitor.commandsComplete();
         }
         return vmm;
     }
