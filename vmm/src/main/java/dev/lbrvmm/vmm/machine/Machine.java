@@ -86,15 +86,7 @@ public final class Machine implements AutoCloseable {
         addHostWorkloads(cfg, host);
         LoadedProgram program = loadProgram(cfg, vm);
         setupRegisters(cfg, vm, program);
-        for (GuestConfig.MsrSetting m : cfg.msrs()) {
-            for (Vcpu v : vm.vcpus()) {
-                try {
-                    v.setMsr(m.index(), m.value());
-                } catch (KvmException e) {
-                    throw new MachineException(m.where() + ": " + m.key() + ": " + e.getMessage());
-                }
-            }
-        }
+        applyMsrs(cfg, vm);
         return new Machine(cfg, vm, program, openSerial(cfg, stdout, stderr));
     }
 
@@ -115,6 +107,19 @@ public final class Machine implements AutoCloseable {
                 throw new MachineException("a host CPU LBR event needs an LBR, but host CPU model " + cfg.host().cpuModel().name() + " has none");
             }
             host.perf().createCpuEvent("host-cpu" + e.cpu(), host.cpus().get(e.cpu()), e.pinned(), 0);
+        }
+    }
+
+    /** The config's initial MSR values, through the host-initiated interface, on every vCPU. */
+    private static void applyMsrs(GuestConfig cfg, Vm vm) throws MachineException {
+        for (GuestConfig.MsrSetting m : cfg.msrs()) {
+            for (Vcpu v : vm.vcpus()) {
+                try {
+                    v.setMsr(m.index(), m.value());
+                } catch (KvmException e) {
+                    throw new MachineException(m.where() + ": " + m.key() + ": " + e.getMessage());
+                }
+            }
         }
     }
 
@@ -260,15 +265,7 @@ public final class Machine implements AutoCloseable {
         started = false;
         loadProgram(config, vm);
         setupRegisters(config, vm, program);
-        for (GuestConfig.MsrSetting m : config.msrs()) {
-            for (Vcpu v : vm.vcpus()) {
-                try {
-                    v.setMsr(m.index(), m.value());
-                } catch (KvmException e) {
-                    throw new MachineException(m.where() + ": " + m.key() + ": " + e.getMessage());
-                }
-            }
-        }
+        applyMsrs(config, vm);
     }
 
     private boolean noVcpuRunnable() {
