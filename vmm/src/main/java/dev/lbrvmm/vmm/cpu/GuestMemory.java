@@ -97,11 +97,6 @@ public final class GuestMemory {
         System.arraycopy(src, off, data, (int) addr, len);
     }
 
-    /** Bulk copy out of guest memory; bounds must have been checked. */
-    public void copyOut(long addr, byte[] dst, int off, int len) {
-        System.arraycopy(data, (int) addr, dst, off, len);
-    }
-
     /** Guest-to-guest copy used by REP MOVS when source and destination do not overlap harmfully. */
     public void copyWithin(long src, long dst, int len) {
         checkCodeRange(dst, len);

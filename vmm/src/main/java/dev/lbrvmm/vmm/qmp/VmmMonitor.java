@@ -17,7 +17,6 @@ import dev.lbrvmm.vmm.kvm.Vcpu;
 import dev.lbrvmm.vmm.kvm.Vm;
 import dev.lbrvmm.vmm.machine.MachineController;
 import dev.lbrvmm.vmm.machine.MachineEvents;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -273,8 +272,10 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
                 StringBuilder sb = new StringBuilder(String.format("CPU #%d LBR: format %d, depth %d, TOS %d, DEBUGCTL %x, LBR_SELECT %x\r\n",
                         current.index(), snap.get().format(), snap.get().depth(), snap.get().tos(), current.guestDebugctl(),
                         snap.get().lbrSelect()));
+                var program = controller.machine().program();
                 for (var e : snap.get().entries()) {
-                    sb.append(String.format("  [%2d] %016x -> %016x%s%s\r\n", e.index(), e.from(), e.to(),
+                    sb.append(String.format("  [%2d] %016x -> %016x  %s -> %s%s%s\r\n", e.index(), e.from(), e.to(),
+                            program.describe(e.from()), program.describe(e.to()),
                             Boolean.TRUE.equals(e.mispredicted()) ? " mispredicted" : "",
                             e.cycles() == null ? "" : " cycles=" + e.cycles()));
                 }
@@ -360,10 +361,4 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
         }
     }
 
-    /** The commands this monitor declares, for documentation and tests. */
-    public List<String> commandNames() {
-        List<String> out = new ArrayList<>();
-        monitor.registry().all().forEach(c -> out.add(c.name()));
-        return out;
-    }
 }

@@ -145,6 +145,8 @@ class QmpMonitorEndToEndTest {
             JsonNode lbr = c.cmd("query-lbr", "{\"cpu-index\": 0}", null).get("return");
             assertThat(lbr.get("depth").asInt()).isEqualTo(32);
             assertThat(lbr.get("debugctl").asLong()).isEqualTo(1);
+            assertThat(c.cmd("human-monitor-command", "{\"command-line\": \"info lbr\"}", null).get("return").asText())
+                    .as("symbols from the ELF").contains("fib+0x");
             JsonNode stats = c.cmd("query-lbr-stats").get("return");
             assertThat(stats.get("policy").asText()).isEqualTo("lazy");
             assertThat(stats.get("instructions").asLong()).isPositive();
