@@ -250,6 +250,36 @@ class QmpMonitorEndToEndTest {
     }
 
     @Test
+    void qmpScriptCommandDrivesTheVmm(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("s.sock");
+        Future<Integer> vm = launch("run", "--kernel", home("examples/bin/forever.elf"), "-o", "kvm.guest-lbr=on",
+                "-o", "guest.msrs.IA32_DEBUGCTL=1", "-S", "--qmp", "unix:" + sock);
+        Path script = dir.resolve("demo.qmp");
+        Files.writeString(script, "# demo\nquery-status\ncont\nwait RESUME 5\nsleep 0.05\nstop\n"
+                + "human-monitor-command command-line=\"info lbr\"\nquit\n");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.execute(new String[] {"qmp", "unix:" + sock, "--script", script.toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
+        assertThat(status).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("\"prelaunch\"").contains("\"event\":\"RESUME\"")
+                .contains("CPU #0 LBR: format 5, depth 32").contains("step");
+        assertThat(vm.get(10, TimeUnit.SECONDS)).isZero();
+        Files.writeString(script, "query-status\nno-such-command\nquery-status\n");
+        Future<Integer> vm2 = launch("run", "--kernel", home("examples/bin/forever.elf"), "-S", "--qmp", "unix:" + sock);
+        ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+        int failed = Main.execute(new String[] {"qmp", "unix:" + sock, "--script", script.toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err2, true, StandardCharsets.UTF_8));
+        assertThat(failed).isEqualTo(1);
+        assertThat(err2.toString(StandardCharsets.UTF_8)).contains("demo.qmp:2: CommandNotFound");
+        try (Client c = new Client(sock)) {
+            c.cmd("quit");
+        }
+        assertThat(vm2.get(10, TimeUnit.SECONDS)).isZero();
+    }
+
+    @Test
     void sixtyFourClientsStopContAndQueryConcurrently(@TempDir Path dir) throws Exception {
         Path sock = dir.resolve("c.sock");
         Path spin = dir.resolve("spin.bin");
