@@ -82,6 +82,8 @@ public final class Cpu {
     private final int[] cpuidOut = new int[4];
 
     private volatile boolean stopRequested;
+    /** An external interrupt waiting for IF = 1 (the local APIC's output), or -1. */
+    private int pendingVector = -1;
     private CpuExit exit;
     private boolean shutdown;
     private String shutdownReason;
@@ -138,6 +140,7 @@ public final class Cpu {
         shutdown = false;
         shutdownReason = null;
         pendingIn = false;
+        pendingVector = -1;
         flushCodeCache();
     }
 
@@ -367,6 +370,15 @@ public final class Cpu {
             }
             if (mem.codeEpoch() != seenEpoch) {
                 flushCodeCache();
+                b = null;
+            }
+            if (pendingVector >= 0 && (rfl & IF) != 0) {
+                int v = pendingVector;
+                pendingVector = -1;
+                blockLen = 0; // the interrupt comes between blocks: nothing of a block is pending
+                if (!injectInterrupt(v)) {
+                    return CpuExit.SHUTDOWN;
+                }
                 b = null;
             }
             b = successor(b, rip);
@@ -1632,6 +1644,18 @@ public final class Cpu {
         }
         tripleFault(vector, rip, 0, "interrupt delivery failed");
         return false;
+    }
+
+    /**
+     * Requests an external interrupt: delivered through the IDT before the next instruction block
+     * once RFLAGS.IF = 1 (at once if it is set), held while IF = 0.
+     */
+    public void raiseInterrupt(int vector) {
+        pendingVector = vector;
+    }
+
+    public boolean interruptPending() {
+        return pendingVector >= 0;
     }
 
     public boolean interruptsEnabled() {

@@ -33,6 +33,9 @@ public final class Msr {
     public static final int MSR_LBR_NHM_FROM = 0x680;
     public static final int MSR_LBR_NHM_TO = 0x6C0;
     public static final int MSR_LBR_INFO_0 = 0xDC0;
+    /** x2APIC EOI and LVT performance-monitoring-counter registers (MSR 0x800 + MMIO offset / 16). */
+    public static final int X2APIC_EOI = 0x80B;
+    public static final int X2APIC_LVT_PMI = 0x834;
     public static final int MSR_ARCH_LBR_CTL = 0x14CE;
     public static final int MSR_ARCH_LBR_DEPTH = 0x14CF;
     public static final int IA32_EFER = 0xC0000080;
@@ -68,6 +71,8 @@ public final class Msr {
         m.put("MSR_LBR_NHM_FROM", MSR_LBR_NHM_FROM);
         m.put("MSR_LBR_NHM_TO", MSR_LBR_NHM_TO);
         m.put("MSR_LBR_INFO_0", MSR_LBR_INFO_0);
+        m.put("X2APIC_EOI", X2APIC_EOI);
+        m.put("X2APIC_LVT_PMI", X2APIC_LVT_PMI);
         m.put("MSR_ARCH_LBR_CTL", MSR_ARCH_LBR_CTL);
         m.put("MSR_ARCH_LBR_DEPTH", MSR_ARCH_LBR_DEPTH);
         m.put("IA32_EFER", IA32_EFER);

@@ -31,6 +31,7 @@ public final class Vcpu {
     private final Cpu cpu;
     private final VcpuMsrs msrs;
     private final GuestLbr lbr;
+    private final VPmu pmu;
     private final Task thread;
     private TaskBody threadBody;
     private BranchListener tracer;
@@ -59,6 +60,7 @@ public final class Vcpu {
             }
         });
         this.lbr = new GuestLbr(this, vm.lbrPolicy());
+        this.pmu = new VPmu(this);
         this.msrs = new VcpuMsrs(this);
         cpu.setMsrBus(msrs);
         cpu.setCpuid(CpuidTable.forModel(model, index, true, vm.guestLbr() && model.hasPdcm()));
@@ -149,14 +151,17 @@ public final class Vcpu {
         if (vm.guestLbr()) {
             lbr.policy.beforeEntry(lbr);
         }
+        pmu.sync();
+        long limit = Math.min(budget, pmu.instructionsUntilOverflow()); // stop exactly at a counter's overflow
         enterGuest();
         long before = cpu.retired();
         CpuExit e;
         try {
-            e = cpu.run(budget);
+            e = cpu.run(limit);
         } finally {
             lbr.stats.instructions += cpu.retired() - before;
             exitGuest();
+            pmu.sync();
         }
         lbr.stats.exit(switch (e) {
             case BUDGET -> ExitReason.PREEMPTION;
@@ -186,7 +191,41 @@ public final class Vcpu {
     private void enterGuest() {
         inGuest = true;
         loadPhysicalDebugctl(msrs.debugctl());
-        cpu.setBranchListener(tracer);
+        attachObservers();
+    }
+
+    /** The branch observers: the tracer and, while a branch event counts, the vPMU. */
+    private void attachObservers() {
+        BranchListener t = tracer;
+        BranchListener p = pmu.countsBranches() ? pmu : null;
+        if (t != null && p != null) {
+            cpu.setBranchListener(new BranchListener() {
+                @Override
+                public void onBranch(long from, long to, dev.lbrvmm.vmm.cpu.BranchKind kind, int cpl) {
+                    p.onBranch(from, to, kind, cpl);
+                    t.onBranch(from, to, kind, cpl);
+                }
+
+                @Override
+                public void onNotTaken(long from) {
+                    p.onNotTaken(from);
+                    t.onNotTaken(from);
+                }
+            });
+        } else {
+            cpu.setBranchListener(t != null ? t : p);
+        }
+    }
+
+    /** The guest reprogrammed its PMU: branch counting may have started or stopped. */
+    void pmuProgrammed() {
+        if (inGuest) {
+            attachObservers();
+        }
+    }
+
+    public VPmu pmu() {
+        return pmu;
     }
 
     /** VM exit: hardware clears DEBUGCTL; nothing the host does next is recorded for the guest. */
@@ -227,12 +266,16 @@ public final class Vcpu {
      * down because the vector could not be delivered.
      */
     public boolean deliverPmi(int vector) {
+        freezeForPmi();
+        return cpu.injectInterrupt(vector);
+    }
+
+    /** KVM's legacy freeze-on-PMI emulation (spec §4.7), done before every guest PMI. */
+    void freezeForPmi() {
         int version = cpu.cpuid().pmuVersion();
-        long dbg = msrs.debugctl();
-        if (vm.guestLbr() && version > 1 && version < 4 && (dbg & DebugCtl.FREEZE_LBRS_ON_PMI) != 0) {
+        if (vm.guestLbr() && version > 1 && version < 4 && (msrs.debugctl() & DebugCtl.FREEZE_LBRS_ON_PMI) != 0) {
             msrs.freezeLbr();
         }
-        return cpu.injectInterrupt(vector);
     }
 
     /** Supplies the data of an IN exit (KVM's run->io data). */
@@ -249,6 +292,7 @@ public final class Vcpu {
     public void reset() {
         cpu.reset();
         msrs.reset();
+        pmu.reset();
         lbr.policy.reset(lbr);
         lbr.resetState();
     }
@@ -299,7 +343,7 @@ public final class Vcpu {
     public void setBranchTracer(BranchListener t) {
         tracer = t;
         if (inGuest) {
-            cpu.setBranchListener(t);
+            attachObservers();
         }
     }
 }

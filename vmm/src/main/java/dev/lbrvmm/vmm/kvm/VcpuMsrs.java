@@ -99,7 +99,17 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         }
     }
 
+    private boolean x2apic() {
+        return (cpu().readCoreMsr(Msr.IA32_APIC_BASE) & (1L << 10)) != 0;
+    }
+
     private long emulateRead(int index) {
+        if (vcpu.pmu().handles(index)) {
+            return vcpu.pmu().read(index);
+        }
+        if (index == Msr.X2APIC_LVT_PMI && x2apic()) {
+            return vcpu.pmu().lvtPmi();
+        }
         if (isGuestLbrMsr(index)) {
             lbr().stats.lbrMsrExits++;
             return lbr().policy.trappedRead(lbr(), index);
@@ -121,6 +131,20 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
     }
 
     private void emulateWrite(int index, long value, boolean host) {
+        if (vcpu.pmu().handles(index)) {
+            vcpu.pmu().write(index, value);
+            return;
+        }
+        if (index == Msr.X2APIC_LVT_PMI && x2apic()) {
+            vcpu.pmu().writeLvtPmi(value);
+            return;
+        }
+        if (index == Msr.X2APIC_EOI && x2apic()) {
+            if (value != 0) {
+                throw CpuFault.gp(); // x2APIC EOI takes 0 only
+            }
+            return; // no in-service tracking: the one interrupt source needs none
+        }
         if (isGuestLbrMsr(index)) {
             if (!host) {
                 lbr().stats.lbrMsrExits++;
