@@ -254,7 +254,7 @@ public final class VPmu implements BranchListener {
         vcpu.pmuProgrammed();
     }
 
-    long lvtPmi() {
+    public long lvtPmi() {
         return lvtPmi;
     }
 
@@ -265,28 +265,28 @@ public final class VPmu implements BranchListener {
         lvtPmi = v;
     }
 
-    long globalStatus() {
+    public long globalStatus() {
         return globalStatus;
     }
 
-    long globalCtrl() {
+    public long globalCtrl() {
         return globalCtrl;
     }
 
-    long fixedCtrl() {
+    public long fixedCtrl() {
         return fixedCtrl;
     }
 
-    long selector(int i) {
+    public long selector(int i) {
         return selector[i];
     }
 
-    long gpValue(int i) {
+    public long gpValue(int i) {
         sync();
         return gpValue[i];
     }
 
-    long fixedValue(int j) {
+    public long fixedValue(int j) {
         sync();
         return fixedValue[j];
     }

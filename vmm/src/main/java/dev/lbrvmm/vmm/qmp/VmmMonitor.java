@@ -200,6 +200,29 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
             o.put("overhead-cycles", st.overheadCycles(vm().costs()));
             return o;
         })));
+        r.register(QmpCommand.of("query-pmu", List.of(Param.optional("cpu-index", Param.Type.INT)), "PmuInfo", (a, s) -> onVm(() -> {
+            Vcpu v = vcpu(a.get("cpu-index"), "cpu-index");
+            dev.lbrvmm.vmm.kvm.VPmu p = v.pmu();
+            ObjectNode o = NODES.objectNode();
+            o.put("version", v.cpu().cpuid().pmuVersion());
+            ArrayNode gp = o.putArray("counters");
+            for (int i = 0; i < p.gpCounters(); i++) {
+                ObjectNode c = gp.addObject();
+                c.put("index", i);
+                c.put("eventsel", p.selector(i));
+                c.put("value", p.gpValue(i));
+            }
+            ArrayNode fixed = o.putArray("fixed-counters");
+            for (int j = 0; j < 3; j++) {
+                fixed.addObject().put("index", j).put("value", p.fixedValue(j));
+            }
+            o.put("fixed-ctr-ctrl", p.fixedCtrl());
+            o.put("global-ctrl", p.globalCtrl());
+            o.put("global-status", p.globalStatus());
+            o.put("lvt-pmi", p.lvtPmi());
+            o.put("pmis", p.pmis());
+            return o;
+        })));
         r.register(QmpCommand.of("x-host-lbr-event-add", List.of(Param.required("cpu", Param.Type.INT),
                 Param.optional("pinned", Param.Type.BOOL)), "HostLbrEvent", (a, s) -> onVm(() -> {
                     int cpu = a.get("cpu").intValue();

@@ -147,6 +147,10 @@ class QmpMonitorEndToEndTest {
             assertThat(lbr.get("debugctl").asLong()).isEqualTo(1);
             assertThat(c.cmd("human-monitor-command", "{\"command-line\": \"info lbr\"}", null).get("return").asText())
                     .as("symbols from the ELF").contains("fib+0x");
+            JsonNode pmu = c.cmd("query-pmu", "{\"cpu-index\": 0}", null).get("return");
+            assertThat(pmu.get("version").asInt()).isEqualTo(4);
+            assertThat(pmu.get("counters")).hasSize(4);
+            assertThat(pmu.get("fixed-counters")).hasSize(3);
             JsonNode stats = c.cmd("query-lbr-stats").get("return");
             assertThat(stats.get("policy").asText()).isEqualTo("lazy");
             assertThat(stats.get("instructions").asLong()).isPositive();
