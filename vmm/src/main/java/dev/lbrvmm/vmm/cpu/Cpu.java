@@ -89,6 +89,9 @@ public final class Cpu {
     private String shutdownReason;
     private int ioPort, ioSize;
     private long ioValue;
+    /** OUTS: the bytes of the elements sent by this exit (-1 = a plain OUT); at most one page. */
+    private final byte[] ioString = new byte[4096];
+    private int ioStringLength = -1;
     private boolean pendingIn;
 
     private final Block[] cache = new Block[1 << CACHE_BITS];
@@ -250,6 +253,23 @@ public final class Cpu {
 
     public long ioValue() {
         return ioValue;
+    }
+
+    /** For an OUTS exit, a copy of the bytes sent (elements of {@link #ioSize()} bytes each); else null. */
+    public byte[] ioString() {
+        return ioStringLength < 0 ? null : java.util.Arrays.copyOf(ioString, ioStringLength);
+    }
+
+    /** OUTS: the elements are read; the exit hands them to userspace like KVM's string PIO (io.count). */
+    void stringOut(int port, int size, int length) {
+        ioPort = port;
+        ioSize = size;
+        ioStringLength = length;
+        exit = CpuExit.IO_OUT;
+    }
+
+    byte[] ioStringBuffer() {
+        return ioString;
     }
 
     /** Finishes a pending IN: the value lands in AL/AX/EAX. */
@@ -1108,7 +1128,12 @@ public final class Cpu {
                 ioPort = in.ext == 0 ? (int) in.imm : (int) (r[RDX] & 0xFFFF);
                 ioSize = in.size;
                 ioValue = getReg(RAX, in.size);
+                ioStringLength = -1;
                 exit = CpuExit.IO_OUT;
+            }
+            case Op.OUTS -> {
+                requireIo();
+                StringOps.outs(this, in);
             }
             case Op.INT3 -> softwareInterrupt(Vector.BP, in);
             case Op.INT -> softwareInterrupt((int) in.imm, in);

@@ -101,7 +101,7 @@ public final class Decoder {
         if (d.op == Op.UD) {
             d.endsBlock = true;
         }
-        d.branch = Op.isBranch(d.op);
+        d.branch = Op.isBranch(d.op) || d.op == Op.OUTS; // both set RIP themselves
         d.observesRetired = d.op == Op.RDTSC || d.op == Op.RDTSCP || d.op == Op.RDMSR || d.op == Op.WRMSR;
         d.handler = Handlers.select(d);
         return d;
@@ -163,6 +163,8 @@ public final class Decoder {
             case 0x69 -> { d.op = Op.IMUL_R_RM_I; modrm(d, vsize, vsize); d.imm = immZ(vsize); }
             case 0x6A -> { d.op = Op.PUSH_I; d.size = opsz ? 2 : 8; d.imm = imm8s(d.size); }
             case 0x6B -> { d.op = Op.IMUL_R_RM_I; modrm(d, vsize, vsize); d.imm = imm8s(vsize); }
+            // OUTS: REPNE acts as REP, as for MOVS. INS (0x6C/0x6D) is not modelled and stays #UD.
+            case 0x6E, 0x6F -> { d.op = Op.OUTS; d.size = io(b, opsz); d.ext = rep != 0 ? 1 : 0; d.endsBlock = true; }
             case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F -> {
                 d.op = Op.JCC; d.ext = b & 0xF; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true;
             }

@@ -103,7 +103,8 @@ public final class Op {
     public static final int MOV_TO_SEG = 96;
     public static final int SWAPGS = 97;
     public static final int PAUSE = 98;
-    public static final int COUNT = 99;
+    public static final int OUTS = 99;         // ext 1 = rep; sets RIP itself (a REP resumes after each exit)
+    public static final int COUNT = 100;
 
     private static final String[] NAMES = new String[COUNT];
 

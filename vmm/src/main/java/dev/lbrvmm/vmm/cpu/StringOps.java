@@ -65,6 +65,40 @@ final class StringOps {
         }
     }
 
+    /**
+     * OUTS to port DX. Like KVM's string PIO, one exit carries as many elements as fit before RSI
+     * crosses a 4 KiB page (at least one; one per exit when DF = 1); a REP whose count is not
+     * exhausted leaves RIP on the instruction, so it resumes after the exit. All elements are read
+     * before any register changes, so a fault leaves the instruction restartable. Each exit
+     * retires the instruction once (so a long REP OUTS counts once per page, not once overall).
+     */
+    static void outs(Cpu c, Insn in) {
+        int size = in.size;
+        boolean rep = in.ext != 0;
+        long count = rep ? counter(c, in) : 1;
+        if (count == 0) {
+            c.setRip(in.next);
+            return;
+        }
+        long si = addr(c, in, Cpu.RSI);
+        long n = 1;
+        if (!c.directionDown()) {
+            n = Math.max(1, Math.min(count, (4096 - (si & 4095)) / size));
+        }
+        byte[] buf = c.ioStringBuffer();
+        long base = si + seg(c, in);
+        for (int i = 0; i < n * size; i++) {
+            buf[i] = (byte) c.load(base + i, 1);
+        }
+        advance(c, in, Cpu.RSI, c.directionDown() ? -size : n * size);
+        long left = count - n;
+        if (rep) {
+            c.setRegister(Cpu.RCX, left);
+        }
+        c.setRip(rep && left != 0 ? in.rip : in.next);
+        c.stringOut((int) (c.reg(Cpu.RDX) & 0xFFFF), size, (int) (n * size));
+    }
+
     private static long seg(Cpu c, Insn in) {
         // Only the source operand honours an FS/GS override; that base is applied through MSRs.
         return in.seg == 0 ? 0 : c.readCoreMsr(in.seg == 1 ? Msr.IA32_FS_BASE : Msr.IA32_GS_BASE);

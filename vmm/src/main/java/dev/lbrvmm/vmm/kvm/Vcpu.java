@@ -178,7 +178,11 @@ public final class Vcpu {
         return switch (e) {
             case BUDGET -> PREEMPTED;
             case STOPPED -> STOPPED;
-            case IO_OUT -> new VcpuExit.Io(false, cpu.ioPort(), cpu.ioSize(), cpu.ioValue());
+            case IO_OUT -> {
+                byte[] string = cpu.ioString();
+                yield string == null ? new VcpuExit.Io(false, cpu.ioPort(), cpu.ioSize(), cpu.ioValue())
+                        : new VcpuExit.IoOutString(cpu.ioPort(), cpu.ioSize(), string);
+            }
             case IO_IN -> new VcpuExit.Io(true, cpu.ioPort(), cpu.ioSize(), 0);
             case HLT -> HLT;
             case SHUTDOWN -> new VcpuExit.Shutdown(cpu.shutdownReason());

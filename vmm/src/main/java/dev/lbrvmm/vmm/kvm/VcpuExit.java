@@ -5,6 +5,9 @@ public sealed interface VcpuExit {
     /** Port I/O: for OUT, {@code value} holds the data; for IN, userspace answers with {@link Vcpu#completeIn(long)}. */
     record Io(boolean in, int port, int size, long value) implements VcpuExit {}
 
+    /** OUTS (KVM_EXIT_IO with io.count > 1): {@code data} holds the elements, {@code size} bytes each. */
+    record IoOutString(int port, int size, byte[] data) implements VcpuExit {}
+
     /** HLT executed (KVM_EXIT_HLT with an in-userspace irqchip). */
     record Hlt() implements VcpuExit {}
 

@@ -190,6 +190,43 @@ class CpuDataAndControlTest {
     }
 
     @Test
+    void repOutsbSendsOnePageChunkPerExitAndResumes() {
+        // rep outsb from 0x2ff0: 16 bytes up to the page end, then the remaining 4, then hlt
+        CpuHarness h = new CpuHarness("f36e f4").reg(RDX, 0x3f8).reg(RSI, 0x2ff0).reg(RCX, 20);
+        byte[] data = new byte[20];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) ('a' + i);
+        }
+        h.mem.load(0x2ff0, data, 0, data.length);
+        h.run(10);
+        assertThat(h.lastExit).isEqualTo(CpuExit.IO_OUT);
+        assertThat(h.cpu.ioPort()).isEqualTo(0x3f8);
+        assertThat(h.cpu.ioString()).containsExactly(java.util.Arrays.copyOf(data, 16));
+        assertThat(h.r(RCX)).isEqualTo(4);
+        assertThat(h.r(RSI)).isEqualTo(0x3000);
+        assertThat(h.cpu.rip()).isEqualTo(CpuHarness.CODE); // resumes the REP
+        h.run(10);
+        assertThat(h.lastExit).isEqualTo(CpuExit.IO_OUT);
+        assertThat(h.cpu.ioString()).containsExactly(java.util.Arrays.copyOfRange(data, 16, 20));
+        assertThat(h.r(RCX)).isZero();
+        assertThat(h.cpu.rip()).isEqualTo(CpuHarness.CODE + 2);
+        assertThat(h.run(10).lastExit).isEqualTo(CpuExit.HLT);
+        // a plain OUT afterwards carries no string
+        CpuHarness out = new CpuHarness("e680").reg(RAX, 1).run(5);
+        assertThat(out.cpu.ioString()).isNull();
+    }
+
+    @Test
+    void outsFaultsBeforeChangingRegistersAndRepWithZeroCountDoesNothing() {
+        CpuHarness h = new CpuHarness("f36e f4").reg(RDX, 0x3f8).reg(RSI, 1 << 20).reg(RCX, 8).run(10);
+        assertThat(h.lastExit).isEqualTo(CpuExit.SHUTDOWN); // #PF with no IDT: triple fault
+        assertThat(h.r(RCX)).isEqualTo(8);
+        assertThat(h.r(RSI)).isEqualTo(1 << 20);
+        CpuHarness zero = new CpuHarness("f36e f4").reg(RDX, 0x3f8).reg(RCX, 0).run(10);
+        assertThat(zero.lastExit).isEqualTo(CpuExit.HLT);
+    }
+
+    @Test
     void cpuidReportsTheModel() {
         CpuHarness h = new CpuHarness("0fa2").reg(RAX, 0).run(0);
         h.cpu.setCpuid(CpuidTable.forModel(CpuModels.byName("skylake-client").orElseThrow(), 0, true, true));
