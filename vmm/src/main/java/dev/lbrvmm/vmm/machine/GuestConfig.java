@@ -36,7 +36,12 @@ public record GuestConfig(
     public enum Format { ELF, FLAT }
 
     /** @param path null when no program was given */
-    public record Program(Path path, Format format, long loadAddress, OptionalLong entry) {}
+    /**
+     * @param args   argv[1..] for ELF programs (argv[0] is the guest name)
+     * @param stdout where the Linux shim's write(1/2) goes; null = the serial output (COM1's)
+     */
+    public record Program(Path path, Format format, long loadAddress, OptionalLong entry, java.util.List<String> args,
+            SerialOutput stdout) {}
 
     /** One initial MSR value; {@code where} names the config line that set it. */
     public record MsrSetting(int index, long value, String key, String where) {}

@@ -177,19 +177,9 @@ public final class GuestConfigLoader {
 
         List<GuestConfig.MsrSetting> msrs = msrs(c);
 
-        String out = c.getString("guest.serial.output");
-        GuestConfig.SerialOutput serial = switch (out) {
-            case "stdout" -> new GuestConfig.SerialOutput(GuestConfig.SerialOutput.Kind.STDOUT, null);
-            case "stderr" -> new GuestConfig.SerialOutput(GuestConfig.SerialOutput.Kind.STDERR, null);
-            case "none" -> new GuestConfig.SerialOutput(GuestConfig.SerialOutput.Kind.NONE, null);
-            default -> {
-                if (out.isEmpty()) {
-                    throw bad(c, "guest.serial.output", "must be stdout, stderr, none or a file path");
-                }
-                yield new GuestConfig.SerialOutput(GuestConfig.SerialOutput.Kind.FILE,
-                        relativeTo(c.getValue("guest.serial.output"), out));
-            }
-        };
+        GuestConfig.SerialOutput serial = output(c, "guest.serial.output");
+        GuestConfig.SerialOutput programStdout = c.getString("guest.program.stdout").equals("serial") ? null
+                : output(c, "guest.program.stdout");
 
         boolean guestLbr = c.getBoolean("kvm.guest-lbr");
         String policy = c.getString("kvm.lbr-policy");
@@ -234,7 +224,8 @@ public final class GuestConfigLoader {
             events.add(new GuestConfig.CpuLbrEvent((int) cpu, pinned));
         }
         return new GuestConfig(name, memory, vcpus, apStart, model,
-                new GuestConfig.Program(program, format, loadAddress, entry), sp, msrs, serial, guestLbr, policy, costs,
+                new GuestConfig.Program(program, format, loadAddress, entry, List.copyOf(c.getStringList("guest.program.args")),
+                        programStdout), sp, msrs, serial, guestLbr, policy, costs,
                 new GuestConfig.Host(hostCpus, hostModel, slice, vcpuAffinity, List.copyOf(tasks), List.copyOf(events)),
                 monitor(c), file);
     }
@@ -388,6 +379,22 @@ public final class GuestConfigLoader {
         }
         throw new GuestConfigException(where(v) + ": " + path + " must be an integer or a 0x... hex string, got "
                 + v.valueType().name().toLowerCase(Locale.ROOT));
+    }
+
+    /** stdout, stderr, none or a file path (relative to the file that set it). */
+    private static GuestConfig.SerialOutput output(Config c, String key) throws GuestConfigException {
+        String out = c.getString(key);
+        return switch (out) {
+            case "stdout" -> new GuestConfig.SerialOutput(GuestConfig.SerialOutput.Kind.STDOUT, null);
+            case "stderr" -> new GuestConfig.SerialOutput(GuestConfig.SerialOutput.Kind.STDERR, null);
+            case "none" -> new GuestConfig.SerialOutput(GuestConfig.SerialOutput.Kind.NONE, null);
+            default -> {
+                if (out.isEmpty()) {
+                    throw bad(c, key, "must be stdout, stderr, none or a file path");
+                }
+                yield new GuestConfig.SerialOutput(GuestConfig.SerialOutput.Kind.FILE, relativeTo(c.getValue(key), out));
+            }
+        };
     }
 
     private static List<GuestConfig.MsrSetting> msrs(Config c) throws GuestConfigException {

@@ -34,6 +34,8 @@ public final class Machine implements AutoCloseable {
     private final Vm vm;
     private final LoadedProgram program;
     private final SerialOutput serial;
+    /** The shim's own stdout when guest.program.stdout is not "serial"; else null. */
+    private final SerialOutput programStdout;
     private final IoBus io = new IoBus();
     private final LinuxSyscallShim shim;
     private final boolean[] halted;
@@ -41,12 +43,13 @@ public final class Machine implements AutoCloseable {
     private MachineExit exit;
     private boolean started;
 
-    private Machine(GuestConfig config, Vm vm, LoadedProgram program, SerialOutput serial) {
+    private Machine(GuestConfig config, Vm vm, LoadedProgram program, SerialOutput serial, SerialOutput programStdout) {
         this.config = config;
         this.vm = vm;
         this.program = program;
         this.serial = serial;
-        this.shim = new LinuxSyscallShim(serial);
+        this.programStdout = programStdout;
+        this.shim = new LinuxSyscallShim(programStdout != null ? programStdout : serial);
         this.halted = new boolean[vm.vcpus().size()];
         this.dead = new boolean[vm.vcpus().size()];
         for (Vcpu v : vm.vcpus()) {
@@ -87,7 +90,10 @@ public final class Machine implements AutoCloseable {
         LoadedProgram program = loadProgram(cfg, vm);
         setupRegisters(cfg, vm, program);
         applyMsrs(cfg, vm);
-        return new Machine(cfg, vm, program, openSerial(cfg, stdout, stderr));
+        SerialOutput serial = open(cfg.serial(), "serial output", stdout, stderr);
+        SerialOutput programStdout = cfg.program().stdout() == null ? null
+                : open(cfg.program().stdout(), "guest.program.stdout", stdout, stderr);
+        return new Machine(cfg, vm, program, serial, programStdout);
     }
 
     /** Branchy host processes (with their own per-task LBR users) and CPU-wide host LBR events. */
@@ -157,7 +163,7 @@ public final class Machine implements AutoCloseable {
                         throw new MachineException(String.format("guest.stack-pointer 0x%x lies outside guest memory [0, 0x%x]", sp, top));
                     }
                 } else if (program.elf()) {
-                    sp = InitialStack.build(vm.memory(), top, cfg.name());
+                    sp = InitialStack.build(vm.memory(), top, cfg.name(), cfg.program().args());
                 } else {
                     sp = top;
                 }
@@ -175,17 +181,18 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    private static SerialOutput openSerial(GuestConfig cfg, PrintStream stdout, PrintStream stderr) throws MachineException {
-        return switch (cfg.serial().kind()) {
+    private static SerialOutput open(GuestConfig.SerialOutput where, String what, PrintStream stdout, PrintStream stderr)
+            throws MachineException {
+        return switch (where.kind()) {
             case STDOUT -> new SerialOutput(stdout, false);
             case STDERR -> new SerialOutput(stderr, false);
             case NONE -> new SerialOutput(null, false);
             case FILE -> {
                 try {
-                    OutputStream o = new FileOutputStream(cfg.serial().file().toFile());
+                    OutputStream o = new FileOutputStream(where.file().toFile());
                     yield new SerialOutput(o, true);
                 } catch (IOException e) {
-                    throw new MachineException("cannot open serial output file " + cfg.serial().file() + ": " + e.getMessage());
+                    throw new MachineException("cannot open " + what + " file " + where.file() + ": " + e.getMessage());
                 }
             }
         };
@@ -243,6 +250,9 @@ public final class Machine implements AutoCloseable {
             }
         } finally {
             serial.flush();
+            if (programStdout != null) {
+                programStdout.flush();
+            }
         }
         return exit;
     }
@@ -309,6 +319,15 @@ public final class Machine implements AutoCloseable {
                 } else {
                     this.io.out(io.port(), io.size(), io.value());
                 }
+            } else if (e instanceof VcpuExit.IoOutString out) {
+                byte[] d = out.data();
+                for (int i = 0; i + out.size() <= d.length; i += out.size()) {
+                    long value = 0;
+                    for (int k = out.size() - 1; k >= 0; k--) {
+                        value = value << 8 | (d[i + k] & 0xFF);
+                    }
+                    this.io.out(out.port(), out.size(), value);
+                }
             } else if (e instanceof VcpuExit.Syscall) {
                 int status = shim.handle(c);
                 if (status >= 0) {
@@ -336,6 +355,9 @@ public final class Machine implements AutoCloseable {
             vm.destroy();
         } finally {
             serial.close();
+            if (programStdout != null) {
+                programStdout.close();
+            }
         }
     }
 }

@@ -12,10 +12,17 @@ public final class SerialOutput implements AutoCloseable {
     private int n;
     private long total;
 
-    /** @param out null discards everything */
+    private final boolean lineBuffered;
+
+    /**
+     * @param out      null discards everything
+     * @param closeOut true for a file this output owns: it is block-buffered (binary guest output,
+     *                 such as lbr_sample's, holds many newline bytes), consoles are line-buffered
+     */
     public SerialOutput(OutputStream out, boolean closeOut) {
         this.out = out;
         this.closeOut = closeOut;
+        this.lineBuffered = !closeOut;
     }
 
     public void write(int b) {
@@ -24,7 +31,7 @@ public final class SerialOutput implements AutoCloseable {
             return;
         }
         buf[n++] = (byte) b;
-        if (b == '\n' || n == buf.length) {
+        if ((b == '\n' && lineBuffered) || n == buf.length) {
             flush();
         }
     }

@@ -1,0 +1,317 @@
+# A sampling guest, like `perf record -b`: counter 0 counts branch instructions retired and
+# overflows every PERIOD branches; the PMI handler reads the whole LBR stack and sends it to the
+# serial port (COM1) as one binary sample with a single REP OUTSB, then re-arms. DEBUGCTL has
+# FREEZE_LBRS_ON_PMI set, so the LBR stops before the PMI is delivered (spec 4.7) and the stack
+# ends with the last branch before the interrupt. Workloads: recursive fib(24), then the bytecode
+# dispatcher of dispatch.S. Summary text ("samples: N") goes to stdout.
+#
+# Usage: lbr_sample [PERIOD [LBR]]  (guest.program.args). PERIOD defaults to 10000; 0 = no counter,
+# no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays clear. Both 0 are the benchmark's baselines.
+#
+# Serial stream (little-endian; `lbrvmm report` reads it; SampleFile.java documents the same):
+#   header  16 bytes: "LBRSMPL1", u8 LBR format (PERF_CAPABILITIES[5:0]), u8 depth (32),
+#                     u16 0, u32 PERIOD
+#   sample  16 + 24*n bytes: u8 'S', u8 n, u16 0, u32 sequence number (1, 2, ...),
+#                     u64 interrupted RIP, then n records newest first, each the raw
+#                     u64 FROM_IP, TO_IP and LBR_INFO MSR values; only records with FROM != 0
+#   trailer 8 bytes:  u8 'E', 3 zero bytes, u32 number of samples
+# Needs a Skylake-style LBR (32 entries at 0x680/0x6c0/0xdc0), guest LBR and a vPMU; exits 0.
+        .include "linux.inc"
+        DEFAULT_PERIOD = 10000
+        VECTOR = 0xf0
+        COM1 = 0x3f8
+        DEBUGCTL_VALUE = 0x801                  # LBR | FREEZE_LBRS_ON_PMI
+        .globl  _start
+_start:
+        mov     (%rsp), %rbx                    # argc
+        movq    $DEFAULT_PERIOD, period(%rip)
+        cmp     $2, %rbx
+        jb      1f
+        mov     16(%rsp), %rsi                  # argv[1]
+        call    parse_u64
+        mov     %rax, period(%rip)
+        cmp     $3, %rbx
+        jb      1f
+        mov     24(%rsp), %rsi                  # argv[2]
+        call    parse_u64
+        mov     %rax, lbr_on(%rip)
+1:
+        lea     idt(%rip), %rdi                 # IDT gate for the PMI vector
+        lea     pmi_handler(%rip), %rax
+        add     $VECTOR*16, %rdi
+        mov     %ax, (%rdi)
+        movw    $0x08, 2(%rdi)
+        movb    $0, 4(%rdi)
+        movb    $0x8E, 5(%rdi)
+        shr     $16, %rax
+        mov     %ax, 6(%rdi)
+        shr     $16, %rax
+        mov     %eax, 8(%rdi)
+        movl    $0, 12(%rdi)
+        lidt    idtr(%rip)
+
+        mov     $0x345, %ecx                    # PERF_CAPABILITIES: the LBR format for the header
+        rdmsr
+        and     $0x3f, %eax
+        mov     %al, file_header+8(%rip)
+        mov     period(%rip), %rax
+        mov     %eax, file_header+12(%rip)
+        lea     file_header(%rip), %rsi
+        mov     $16, %ecx
+        call    serial_out
+
+        mov     $0x1b, %ecx                     # IA32_APIC_BASE: x2APIC on
+        rdmsr
+        or      $0xc00, %eax
+        wrmsr
+        mov     $0x834, %ecx                    # LVT performance counter: vector, unmasked
+        mov     $VECTOR, %eax
+        xor     %edx, %edx
+        wrmsr
+        cmpq    $0, lbr_on(%rip)
+        je      2f
+        mov     $0x1d9, %ecx                    # DEBUGCTL
+        mov     $DEBUGCTL_VALUE, %eax
+        xor     %edx, %edx
+        wrmsr
+2:      cmpq    $0, period(%rip)
+        je      3f
+        call    arm
+        mov     $0x186, %ecx                    # PERFEVTSEL0: 0xC4 branches, USR|OS|INT|EN
+        mov     $0x5300c4, %eax
+        xor     %edx, %edx
+        wrmsr
+        mov     $0x38f, %ecx                    # GLOBAL_CTRL: counter 0
+        mov     $1, %eax
+        xor     %edx, %edx
+        wrmsr
+3:      sti
+
+        mov     $24, %edi
+        call    fib
+        call    dispatch_run
+
+        cli
+        mov     $0x38f, %ecx
+        xor     %eax, %eax
+        xor     %edx, %edx
+        wrmsr
+        mov     $0x1d9, %ecx
+        wrmsr
+        mov     seq(%rip), %eax
+        mov     %eax, trailer+4(%rip)
+        lea     trailer(%rip), %rsi
+        mov     $8, %ecx
+        call    serial_out
+        PRINT   m_done, m_done_len
+        mov     seq(%rip), %rdi
+        call    print_u64
+        PRINT   newline, 1
+        xor     %edi, %edi
+        jmp     exit_with
+
+# PMC0 = -period: overflows after `period` more branches
+arm:
+        mov     $0xc1, %ecx
+        mov     period(%rip), %rax
+        neg     %rax
+        mov     %rax, %rdx
+        shr     $32, %rdx
+        wrmsr
+        ret
+
+# serial_out: %ecx bytes at (%rsi) to COM1, one string-I/O exit per page
+serial_out:
+        mov     $COM1, %dx
+        rep outsb
+        ret
+
+# parse_u64: decimal string at (%rsi) -> %rax
+parse_u64:
+        xor     %eax, %eax
+1:      movzbl  (%rsi), %ecx
+        sub     $'0', %ecx
+        cmp     $9, %ecx
+        ja      2f
+        imul    $10, %rax
+        add     %rcx, %rax
+        inc     %rsi
+        jmp     1b
+2:      ret
+
+fib:
+        cmp     $2, %rdi
+        jb      1f
+        push    %rbx
+        push    %rdi
+        lea     -1(%rdi), %rdi
+        call    fib
+        mov     %rax, %rbx
+        pop     %rdi
+        lea     -2(%rdi), %rdi
+        call    fib
+        add     %rbx, %rax
+        pop     %rbx
+        ret
+1:      mov     %rdi, %rax
+        ret
+
+# The dispatcher of dispatch.S, 20000 rounds.
+dispatch_run:
+        push    %r12
+        push    %r13
+        push    %r14
+        xor     %r13d, %r13d
+        mov     $20000, %r14d
+        lea     code(%rip), %r12
+dispatch:
+        movzbl  (%r12), %eax
+        inc     %r12
+        jmp     *jump_table(,%rax,8)
+op_inc: inc     %r13
+        jmp     dispatch
+op_add: movzbl  (%r12), %eax
+        inc     %r12
+        add     %rax, %r13
+        jmp     dispatch
+op_xor: mov     %r13, %rax
+        shr     $3, %rax
+        xor     %rax, %r13
+        jmp     dispatch
+op_loop:
+        dec     %r14
+        jz      dispatch
+        lea     code(%rip), %r12
+        jmp     dispatch
+op_call:
+        movzbl  (%r12), %eax
+        inc     %r12
+        mov     %r13, %rdi
+        call    *fn_table(,%rax,8)
+        mov     %rax, %r13
+        jmp     dispatch
+op_halt:
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        ret
+mix5:   lea     1(%rdi,%rdi,4), %rax
+        ret
+mix_shift:
+        mov     %rdi, %rax
+        shr     $7, %rax
+        xor     %rdi, %rax
+        ret
+mix_rot:
+        mov     %rdi, %rax
+        rol     $13, %rax
+        add     $0x5bd1e995, %rax
+        ret
+
+# The PMI handler. The LBR is already frozen (FREEZE_LBRS_ON_PMI). Reads TOS and the records
+# newest first into the sample buffer, sends it, clears the overflow, re-arms, unmasks the LVT
+# (delivery masked it), EOI, and turns the LBR back on as its last branch-free step, so the only
+# handler branch the LBR sees is the IRETQ.
+pmi_handler:
+        push    %rax
+        push    %rcx
+        push    %rdx
+        push    %rsi
+        push    %rdi
+        push    %r8
+        push    %r9
+        incq    seq(%rip)
+        lea     sample(%rip), %rdi
+        mov     seq(%rip), %eax
+        mov     %eax, 4(%rdi)
+        mov     56(%rsp), %rax                  # the interrupted RIP (above the 7 saved registers)
+        mov     %rax, 8(%rdi)
+        lea     16(%rdi), %rsi                  # the next record
+        mov     $0x1c9, %ecx                    # TOS
+        rdmsr
+        mov     %eax, %r8d
+        xor     %r9d, %r9d                      # records read
+1:      mov     %r8d, %ecx
+        sub     %r9d, %ecx
+        and     $31, %ecx
+        mov     %ecx, %edi
+        add     $0x680, %ecx                    # FROM_IP
+        rdmsr
+        shl     $32, %rdx
+        or      %rdx, %rax
+        jz      2f
+        mov     %rax, (%rsi)
+        lea     0x6c0(%rdi), %ecx               # TO_IP
+        rdmsr
+        mov     %eax, 8(%rsi)
+        mov     %edx, 12(%rsi)
+        lea     0xdc0(%rdi), %ecx               # LBR_INFO
+        rdmsr
+        mov     %eax, 16(%rsi)
+        mov     %edx, 20(%rsi)
+        add     $24, %rsi
+        inc     %r9d
+        cmp     $32, %r9d
+        jb      1b
+2:      lea     sample(%rip), %rdi
+        mov     %r9b, 1(%rdi)
+        mov     %rsi, %rcx
+        sub     %rdi, %rcx
+        mov     %rdi, %rsi
+        call    serial_out
+
+        mov     $0x390, %ecx                    # GLOBAL_OVF_CTRL: clear counter 0's overflow
+        mov     $1, %eax
+        xor     %edx, %edx
+        wrmsr
+        call    arm
+        mov     $0x834, %ecx                    # unmask the LVT entry
+        mov     $VECTOR, %eax
+        xor     %edx, %edx
+        wrmsr
+        mov     $0x80b, %ecx                    # EOI
+        xor     %eax, %eax
+        wrmsr
+        mov     $0x1d9, %ecx                    # LBR back on (still frozen until this write)
+        mov     $DEBUGCTL_VALUE, %eax
+        wrmsr
+        pop     %r9
+        pop     %r8
+        pop     %rdi
+        pop     %rsi
+        pop     %rdx
+        pop     %rcx
+        pop     %rax
+        iretq
+
+        .section .rodata
+        .align  8
+jump_table:
+        .quad   op_halt, op_inc, op_add, op_xor, op_loop, op_call
+fn_table:
+        .quad   mix5, mix_shift, mix_rot
+code:   .byte   1, 2, 7, 5, 0, 3, 5, 1, 2, 3, 5, 2, 4, 0
+m_done: .ascii  "samples: "
+        m_done_len = . - m_done
+
+        .data
+        .align  16
+idtr:   .word   256*16-1
+        .quad   idt
+seq:    .quad   0
+period: .quad   0
+lbr_on: .quad   1
+file_header:
+        .ascii  "LBRSMPL1"
+        .byte   0, 32
+        .word   0
+        .long   0
+trailer:
+        .byte   'E', 0, 0, 0
+        .long   0
+        .align  4096
+sample: .byte   'S', 0
+        .word   0
+        .skip   12 + 32*24
+        .align  16
+idt:    .skip   256*16
