@@ -1,9 +1,12 @@
 # A sampling guest, like `perf record -b`: counter 0 counts branch instructions retired and
 # overflows every PERIOD branches; the PMI handler reads the whole LBR stack and sends it to the
 # serial port (COM1) as one binary sample with a single REP OUTSB, then re-arms. DEBUGCTL has
-# FREEZE_LBRS_ON_PMI set, so the LBR stops before the PMI is delivered (spec 4.7) and the stack
-# ends with the last branch before the interrupt. Workloads: recursive fib(24), then the bytecode
-# dispatcher of dispatch.S. Summary text ("samples: N") goes to stdout.
+# FREEZE_LBRS_ON_PMI set: KVM emulates it for version 2-3 vPMUs only (spec 4.7), clearing
+# DEBUGCTL.LBR before the PMI, so the handler also clears LBR itself, before any branch of its
+# own. On a version-4 vPMU (Skylake) the newest record is therefore the interrupt (FROM = the
+# interrupted RIP, TO = pmi_handler); on versions 2-3 it is the last branch before it.
+# Workloads: recursive fib(24), then the bytecode dispatcher of dispatch.S. Summary text
+# ("samples: N") goes to stdout (guest.program.stdout).
 #
 # Usage: lbr_sample [PERIOD [LBR]]  (guest.program.args). PERIOD defaults to 10000; 0 = no counter,
 # no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays clear. Both 0 are the benchmark's baselines.
@@ -208,14 +211,18 @@ mix_rot:
         add     $0x5bd1e995, %rax
         ret
 
-# The PMI handler. The LBR is already frozen (FREEZE_LBRS_ON_PMI). Reads TOS and the records
-# newest first into the sample buffer, sends it, clears the overflow, re-arms, unmasks the LVT
-# (delivery masked it), EOI, and turns the LBR back on as its last branch-free step, so the only
-# handler branch the LBR sees is the IRETQ.
+# The PMI handler. Stops the LBR first (no branch before that), reads TOS and the records newest
+# first into the sample buffer, sends it, clears the overflow, re-arms, unmasks the LVT (delivery
+# masked it), EOI, and turns the LBR back on as its last step, so the only handler branch the LBR
+# sees is the IRETQ.
 pmi_handler:
         push    %rax
         push    %rcx
         push    %rdx
+        mov     $0x1d9, %ecx                    # DEBUGCTL = 0 (a no-op if KVM froze it already)
+        xor     %eax, %eax
+        xor     %edx, %edx
+        wrmsr
         push    %rsi
         push    %rdi
         push    %r8

@@ -1,5 +1,8 @@
 package dev.lbrvmm.vmm.qmp;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -58,5 +61,79 @@ public final class LbrStackJson {
 
     public static void write(Path file, List<Vcpu> vcpus) throws IOException {
         JSON.writeValue(file.toFile(), dump(vcpus));
+    }
+
+    /** A dump file that does not have the documented shape; the message names the file and the place. */
+    public static final class DumpFormatException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        DumpFormatException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Reads a file {@link #write} wrote: one snapshot per vCPU, in file order. Syntax errors name
+     * line and column, shape errors the JSON path of the member (/vcpus/0/entries/3/from).
+     */
+    public static List<LbrSnapshot> read(Path file) throws IOException, DumpFormatException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (JsonProcessingException e) {
+            JsonLocation l = e.getLocation();
+            throw new DumpFormatException(String.format("%s:%d:%d: not valid JSON: %s", file, l == null ? 0 : l.getLineNr(),
+                    l == null ? 0 : l.getColumnNr(), e.getOriginalMessage()));
+        }
+        if (root == null || !root.isObject()) {
+            throw new DumpFormatException(file + ": expected a JSON object with \"vcpus\" (an lbrvmm --dump-lbr file)");
+        }
+        JsonNode vcpus = root.get("vcpus");
+        if (vcpus == null || !vcpus.isArray()) {
+            throw new DumpFormatException(file + ": /vcpus: missing or not an array (an lbrvmm --dump-lbr file has one)");
+        }
+        List<LbrSnapshot> out = new java.util.ArrayList<>();
+        for (int i = 0; i < vcpus.size(); i++) {
+            String at = "/vcpus/" + i;
+            JsonNode v = vcpus.get(i);
+            int format = (int) integer(file, v, at, "format", 0, 7);
+            int depth = (int) integer(file, v, at, "depth", 1, 64);
+            JsonNode entries = v.get("entries");
+            if (entries == null || !entries.isArray()) {
+                throw new DumpFormatException(file + ": " + at + "/entries: missing or not an array");
+            }
+            if (entries.size() > depth) {
+                throw new DumpFormatException(file + ": " + at + "/entries: " + entries.size() + " entries, more than depth " + depth);
+            }
+            List<LbrSnapshot.Entry> list = new java.util.ArrayList<>();
+            for (int k = 0; k < entries.size(); k++) {
+                String e = at + "/entries/" + k;
+                JsonNode n = entries.get(k);
+                long from = integer(file, n, e, "from", Long.MIN_VALUE, Long.MAX_VALUE);
+                long to = integer(file, n, e, "to", Long.MIN_VALUE, Long.MAX_VALUE);
+                JsonNode m = n.get("mispredicted");
+                if (m != null && !m.isBoolean()) {
+                    throw new DumpFormatException(file + ": " + e + "/mispredicted: expected true or false, got " + m);
+                }
+                Integer cycles = n.has("cycles") ? (int) integer(file, n, e, "cycles", 0, 0xFFFF) : null;
+                list.add(new LbrSnapshot.Entry(k, from, to, m == null ? null : m.booleanValue(), cycles));
+            }
+            String model = v.path("model").asText("?");
+            out.add(new LbrSnapshot(model, format, depth, (int) v.path("tos").asLong(0), v.path("debugctl").asLong(0),
+                    v.path("lbr_select").asLong(0), List.copyOf(list)));
+        }
+        return out;
+    }
+
+    private static long integer(Path file, JsonNode o, String at, String name, long min, long max) throws DumpFormatException {
+        JsonNode n = o == null ? null : o.get(name);
+        if (n == null) {
+            throw new DumpFormatException(file + ": " + at + "/" + name + ": missing");
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
+            throw new DumpFormatException(file + ": " + at + "/" + name + ": expected an integer"
+                    + (min == Long.MIN_VALUE ? "" : " in " + min + ".." + max) + ", got " + n);
+        }
+        return n.asLong();
     }
 }

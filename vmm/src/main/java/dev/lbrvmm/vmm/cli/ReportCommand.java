@@ -1,0 +1,164 @@
+package dev.lbrvmm.vmm.cli;
+
+import dev.lbrvmm.vmm.report.BranchTable;
+import dev.lbrvmm.vmm.report.FlameGraphHtml;
+import dev.lbrvmm.vmm.report.FoldedStacks;
+import dev.lbrvmm.vmm.report.ProgramImage;
+import dev.lbrvmm.vmm.report.ReportInputException;
+import dev.lbrvmm.vmm.report.Sample;
+import dev.lbrvmm.vmm.report.SampleListing;
+import dev.lbrvmm.vmm.report.SampleReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code lbrvmm report}: branch-stack samples as perf users read them. */
+@Command(name = "report", mixinStandardHelpOptions = true,
+        description = {"Reads branch-stack samples (the serial stream of examples/bin/lbr_sample.elf, or LBR dumps written",
+                "by run --dump-lbr) and prints a per-branch table; optionally a perf-script-like listing, folded call",
+                "stacks for flame-graph tools and a self-contained HTML page with a flame graph and a hotness chart."})
+final class ReportCommand implements Callable<Integer> {
+    private final Main.Console console;
+
+    @Parameters(paramLabel = "INPUT", arity = "1..*", description = "Sample streams or LBR dump files.")
+    List<Path> inputs;
+
+    @Option(names = {"-p", "--program"}, paramLabel = "ELF",
+            description = "The guest program: names addresses by symbol and tells calls/returns apart for call stacks.")
+    Path program;
+
+    @Option(names = "--script", description = "Print every sample with its branch stack (like perf script).")
+    boolean script;
+
+    @Option(names = "--top", paramLabel = "N", description = "Rows of the branch table to print (default: ${DEFAULT-VALUE}; 0 = all).")
+    int top = 20;
+
+    @Option(names = "--symbol", paramLabel = "NAME", description = "Keep only samples whose sampled address lies in function NAME.")
+    String symbol;
+
+    @Option(names = "--folded", paramLabel = "FILE", description = "Write folded call stacks (stack count per line) to FILE.")
+    Path folded;
+
+    @Option(names = "--html", paramLabel = "FILE", description = "Write the HTML report (flame graph, hotness chart, table) to FILE.")
+    Path html;
+
+    @Option(names = "--progress", negatable = true,
+            description = "Show reading progress on stderr (default: when stderr is a terminal).")
+    Boolean progress;
+
+    ReportCommand(Main.Console console) {
+        this.console = console;
+    }
+
+    @Override
+    public Integer call() {
+        try {
+            return report();
+        } catch (ReportInputException e) {
+            console.err.println("lbrvmm: report: " + e.getMessage());
+            return ExitCodes.BAD_INPUT;
+        }
+    }
+
+    private int report() throws ReportInputException {
+        if (top < 0) {
+            console.err.println("lbrvmm: report: --top must be 0 or more, got " + top);
+            return ExitCodes.USAGE;
+        }
+        ProgramImage image = program == null ? ProgramImage.none() : ProgramImage.load(program);
+        if (symbol != null && !image.hasSymbols()) {
+            console.err.println("lbrvmm: report: --symbol needs --program with an ELF that has symbols");
+            return ExitCodes.USAGE;
+        }
+        BranchTable table = new BranchTable();
+        FoldedStacks stacks = new FoldedStacks(image);
+        SampleListing listing = script ? new SampleListing(image) : null;
+        long[] kept = {0};
+        long[] read = {0};
+        List<String> summary = new ArrayList<>();
+        boolean showProgress = progress != null ? progress : System.console() != null;
+        for (Path in : inputs) {
+            ReadProgress meter = showProgress ? new ReadProgress(console.err, in, size(in)) : null;
+            SampleReader.Source src = SampleReader.read(in, s -> {
+                read[0]++;
+                if (symbol != null && !image.function(s.leafAddress()).equals(symbol)) {
+                    return;
+                }
+                kept[0]++;
+                table.add(s);
+                stacks.add(s);
+                if (listing != null) {
+                    console.out.print(listing.format(s));
+                }
+            }, meter == null ? b -> { } : b -> meter.update(b, read[0]));
+            if (meter != null) {
+                meter.done(read[0]);
+            }
+            summary.add(describe(src));
+        }
+        if (symbol != null) {
+            summary.add(String.format(Locale.ROOT, "%,d of %,d samples have their sampled address in %s", kept[0], read[0], symbol));
+        }
+        summary.add(String.format(Locale.ROOT, "%,d branch records, %,d distinct branches", table.records(), table.rows().size()));
+        if (script) {
+            console.out.println();
+        }
+        summary.forEach(s -> console.out.println("# " + s));
+        printTable(table, image);
+        if (folded != null) {
+            write(folded, stacks.text());
+        }
+        if (html != null) {
+            String title = "lbrvmm report: " + String.join(", ", inputs.stream().map(p -> p.getFileName().toString()).toList());
+            write(html, FlameGraphHtml.render(title, summary, stacks, table, image));
+        }
+        return 0;
+    }
+
+    private static String describe(SampleReader.Source src) {
+        if (src.header() == null) {
+            return String.format(Locale.ROOT, "%s: %s, %,d vCPU stacks", src.file(), src.kind(), src.samples());
+        }
+        return String.format(Locale.ROOT, "%s: %s, %,d samples, one per %,d branches, LBR format %d, depth %d", src.file(), src.kind(),
+                src.samples(), src.header().period(), src.header().lbrFormat(), src.header().depth());
+    }
+
+    private void printTable(BranchTable table, ProgramImage image) {
+        List<BranchTable.Row> rows = table.rows();
+        int n = top == 0 ? rows.size() : Math.min(top, rows.size());
+        console.out.printf("%10s %7s %7s  %-36s %s%n", "count", "share", "mispred", "from", "to");
+        for (BranchTable.Row r : rows.subList(0, n)) {
+            double rate = r.mispredictRate();
+            console.out.printf(Locale.ROOT, "%,10d %6.2f%% %7s  %-36s %s%n", r.count(), 100.0 * r.count() / Math.max(1, table.records()),
+                    Double.isNaN(rate) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * rate),
+                    String.format("%#x %s", r.from(), image.describe(r.from())), String.format("%#x %s", r.to(), image.describe(r.to())));
+        }
+        if (n < rows.size()) {
+            console.out.printf(Locale.ROOT, "... %,d more (--top 0 shows all)%n", rows.size() - n);
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static void write(Path file, String text) throws ReportInputException {
+        try {
+            Files.writeString(file, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ReportInputException(file + ": cannot write: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.lbrvmm.vmm.report;
+
+import dev.lbrvmm.vmm.cpu.LbrSnapshot;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Call stacks in the "folded" format flame-graph tools read ({@code root;caller;leaf count}),
+ * reconstructed from each sample's branch records, newest to oldest: the leaf is the function of
+ * the sampled address; a return seen going back means we were deeper at that time (one more
+ * level to skip), a call at depth zero names the caller of the current frame. Interrupts and
+ * IRETs are skipped, as is the PMI's own record (FROM = the interrupted RIP). The window
+ * is the LBR depth, so stacks are the innermost frames the records reach: a deep recursion's root
+ * lies outside it. Without a program to classify branches, stacks are the leaf only.
+ */
+public final class FoldedStacks {
+    private final ProgramImage program;
+    private final Map<String, Long> counts = new TreeMap<>();
+
+    public FoldedStacks(ProgramImage program) {
+        this.program = program;
+    }
+
+    public void add(Sample s) {
+        counts.merge(String.join(";", stackOf(s)), 1L, Long::sum);
+    }
+
+    /** Root first, leaf last. */
+    List<String> stackOf(Sample s) {
+        List<String> frames = new ArrayList<>();
+        frames.add(program.function(s.leafAddress()));
+        int deeper = 0;
+        for (LbrSnapshot.Entry e : s.branches()) {
+            if (e.index() == 0 && e.from() == s.ip()) {
+                continue; // the PMI itself (recorded where KVM does not freeze, vPMU version 4): FROM is no branch
+            }
+            switch (program.typeAt(e.from())) {
+                case RETURN -> deeper++;
+                case CALL -> {
+                    if (deeper > 0) {
+                        deeper--;
+                    } else {
+                        frames.add(program.function(e.from()));
+                    }
+                }
+                default -> { }
+            }
+        }
+        Collections.reverse(frames);
+        return frames;
+    }
+
+    /** Stack -> number of samples, sorted by stack. */
+    public Map<String, Long> counts() {
+        return Collections.unmodifiableMap(counts);
+    }
+
+    /** The folded text: one "stack count" line per distinct stack. */
+    public String text() {
+        StringBuilder b = new StringBuilder();
+        counts.forEach((k, v) -> b.append(k).append(' ').append(v).append('\n'));
+        return b.toString();
+    }
+}

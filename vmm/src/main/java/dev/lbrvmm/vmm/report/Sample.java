@@ -1,0 +1,23 @@
+package dev.lbrvmm.vmm.report;
+
+import dev.lbrvmm.vmm.cpu.LbrSnapshot;
+import java.util.List;
+
+/**
+ * One branch-stack sample: what a PMI handler (or a {@code --dump-lbr} read-out) saw.
+ *
+ * @param seq      the sample's number in its source (1, 2, ...)
+ * @param ip       the interrupted RIP; -1 when the source has none (an LBR dump)
+ * @param branches the LBR records, newest first, decoded (from, to, mispredicted, cycles)
+ * @param origin   where it came from, for messages ("samples.bin sample 12", "lbr.json vcpu 0")
+ */
+public record Sample(long seq, long ip, List<LbrSnapshot.Entry> branches, String origin) {
+
+    /** The address the sample is attributed to: the interrupted RIP, else the newest record's target. */
+    public long leafAddress() {
+        if (ip >= 0) {
+            return ip;
+        }
+        return branches.isEmpty() ? 0 : branches.get(0).to();
+    }
+}

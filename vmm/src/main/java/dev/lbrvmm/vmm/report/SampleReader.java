@@ -1,0 +1,49 @@
+package dev.lbrvmm.vmm.report;
+
+import dev.lbrvmm.vmm.cpu.LbrSnapshot;
+import dev.lbrvmm.vmm.qmp.LbrStackJson;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+
+/**
+ * Opens what {@code lbrvmm report} is given: the sampling guest's serial stream (by its magic) or
+ * an LBR dump ({@code --dump-lbr}, {@code query-lbr} output saved as a file), where each vCPU's
+ * stack is one sample without an interrupted RIP.
+ */
+public final class SampleReader {
+    /** What a file held: its kind and, for a sample stream, its header. */
+    public record Source(Path file, String kind, SampleFile.Header header, long samples) {}
+
+    private SampleReader() {}
+
+    public static Source read(Path file, Consumer<Sample> sink, LongConsumer progress) throws ReportInputException {
+        if (!Files.isRegularFile(file)) {
+            throw new ReportInputException(file + ": no such file");
+        }
+        long[] n = {0};
+        Consumer<Sample> counting = s -> {
+            n[0]++;
+            sink.accept(s);
+        };
+        try {
+            if (SampleFile.looksLikeSampleFile(file)) {
+                SampleFile.Header h = SampleFile.read(file, counting, progress);
+                return new Source(file, "lbr_sample stream", h, n[0]);
+            }
+            List<LbrSnapshot> stacks = LbrStackJson.read(file);
+            for (int i = 0; i < stacks.size(); i++) {
+                counting.accept(new Sample(i + 1, -1, stacks.get(i).entries(), file + " vcpu " + i));
+            }
+            progress.accept(Files.size(file));
+            return new Source(file, "LBR dump", null, n[0]);
+        } catch (IOException e) {
+            throw new ReportInputException(file + ": cannot read: " + e.getMessage());
+        } catch (LbrStackJson.DumpFormatException e) {
+            throw new ReportInputException(e.getMessage() + " (expected an lbr_sample stream or an LBR dump)");
+        }
+    }
+}

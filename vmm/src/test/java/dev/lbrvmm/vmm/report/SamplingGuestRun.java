@@ -1,0 +1,89 @@
+package dev.lbrvmm.vmm.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lbrvmm.vmm.cpu.BranchKind;
+import dev.lbrvmm.vmm.cpu.BranchListener;
+import dev.lbrvmm.vmm.kvm.Vcpu;
+import dev.lbrvmm.vmm.machine.GuestConfig;
+import dev.lbrvmm.vmm.machine.GuestConfigLoader;
+import dev.lbrvmm.vmm.machine.Machine;
+import dev.lbrvmm.vmm.machine.MachineExit;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs configs/lbr_sample.conf in-process with the serial stream going to a file, and meanwhile
+ * derives from the interpreter's own branch trace what the LBR must hold at every PMI: the trace
+ * without the handler's branches between its entry and its IRETQ (the handler stops the LBR
+ * before its first branch and restarts it just before the IRETQ).
+ */
+final class SamplingGuestRun {
+    static Path home() {
+        return Path.of(System.getProperty("lbrvmm.home", "..")).toAbsolutePath().normalize();
+    }
+
+    static final Path PROGRAM = home().resolve("examples/bin/lbr_sample.elf");
+
+    /** The 32 newest expected records at each PMI, newest first, as {from, to}. */
+    final List<long[][]> expectedAtPmi = new ArrayList<>();
+    final Path samples;
+    long branches;
+
+    SamplingGuestRun(Path dir, String... overrides) throws Exception {
+        samples = dir.resolve("samples.bin");
+        List<String> o = new ArrayList<>(List.of("guest.serial.output=\"" + samples + "\"", "guest.program.stdout=none"));
+        o.addAll(List.of(overrides));
+        GuestConfig cfg = GuestConfigLoader.load(home().resolve("configs/lbr_sample.conf"), o);
+        long handler = ProgramImage.load(PROGRAM).address("pmi_handler");
+        try (Machine m = Machine.create(cfg, new PrintStream(OutputStream.nullOutputStream()), System.err)) {
+            Vcpu v = m.vm().vcpus().get(0);
+            v.setBranchTracer(new BranchListener() {
+                final long[] from = new long[64];
+                final long[] to = new long[64];
+                long n;
+                boolean inHandler;
+
+                @Override
+                public void onBranch(long f, long t, BranchKind kind, int cpl) {
+                    branches++;
+                    if (inHandler) {
+                        if (kind == BranchKind.FAR) { // the IRETQ: recorded, the handler's other branches are not
+                            inHandler = false;
+                            keep(f, t);
+                        }
+                        return;
+                    }
+                    keep(f, t);
+                    if (kind == BranchKind.FAR && t == handler) {
+                        inHandler = true;
+                        long[][] window = new long[(int) Math.min(32, n)][];
+                        for (int k = 0; k < window.length; k++) {
+                            int i = (int) ((n - 1 - k) & 63);
+                            window[k] = new long[] {from[i], to[i]};
+                        }
+                        expectedAtPmi.add(window);
+                    }
+                }
+
+                private void keep(long f, long t) {
+                    int i = (int) (n++ & 63);
+                    from[i] = f;
+                    to[i] = t;
+                }
+            });
+            MachineExit exit = m.run();
+            assertThat(exit.kind()).as(exit.toString()).isEqualTo(MachineExit.Kind.GUEST_EXIT);
+            assertThat(exit.status()).isZero();
+        }
+    }
+
+    List<Sample> read() throws ReportInputException {
+        List<Sample> out = new ArrayList<>();
+        SampleFile.read(samples, out::add, b -> { });
+        return out;
+    }
+}
