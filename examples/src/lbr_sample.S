@@ -8,8 +8,9 @@
 # Workloads: recursive fib(24), then the bytecode dispatcher of dispatch.S. Summary text
 # ("samples: N") goes to stdout (guest.program.stdout).
 #
-# Usage: lbr_sample [PERIOD [LBR]]  (guest.program.args). PERIOD defaults to 10000; 0 = no counter,
-# no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays clear. Both 0 are the benchmark's baselines.
+# Usage: lbr_sample [PERIOD [LBR [ROUNDS]]]  (guest.program.args). PERIOD defaults to 10000; 0 = no
+# counter, no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays clear. ROUNDS (default 1, at least 1)
+# repeats both workloads. `lbrvmm bench sampling` compares PERIOD 10000 with "0 1" and "0 0".
 #
 # Serial stream (little-endian; `lbrvmm report` reads it; SampleFile.java documents the same):
 #   header  16 bytes: "LBRSMPL1", u8 LBR format (PERF_CAPABILITIES[5:0]), u8 depth (32),
@@ -38,6 +39,11 @@ _start:
         mov     24(%rsp), %rsi                  # argv[2]
         call    parse_u64
         mov     %rax, lbr_on(%rip)
+        cmp     $4, %rbx
+        jb      1f
+        mov     32(%rsp), %rsi                  # argv[3]
+        call    parse_u64
+        mov     %rax, rounds(%rip)
 1:
         lea     idt(%rip), %rdi                 # IDT gate for the PMI vector
         lea     pmi_handler(%rip), %rax
@@ -90,9 +96,12 @@ _start:
         wrmsr
 3:      sti
 
-        mov     $24, %edi
+        mov     rounds(%rip), %r15
+4:      mov     $24, %edi
         call    fib
         call    dispatch_run
+        dec     %r15
+        jnz     4b
 
         cli
         mov     $0x38f, %ecx
@@ -308,6 +317,7 @@ idtr:   .word   256*16-1
 seq:    .quad   0
 period: .quad   0
 lbr_on: .quad   1
+rounds: .quad   1
 file_header:
         .ascii  "LBRSMPL1"
         .byte   0, 32

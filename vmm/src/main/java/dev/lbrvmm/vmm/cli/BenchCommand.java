@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
  * {@code --warmup} times unmeasured, then {@code --repeat} times measured (only the guest run is
  * timed, not building the machine); the median per config and the median of those is printed.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {LbrPolicyBenchCommand.class, QmpBenchCommand.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {LbrPolicyBenchCommand.class, QmpBenchCommand.class, SamplingBenchCommand.class},
         description = {"Measures guest instructions per second on a fixed workload",
                 "(default: configs/loop.conf, fib.conf, sort.conf, dispatch.conf).",
                 "Serial output of the guests is discarded."})

@@ -61,6 +61,9 @@ public final class Main implements Runnable {
                 if (cls == QmpCommandLine.class) {
                     return cls.cast(new QmpCommandLine(console));
                 }
+                if (cls == SamplingBenchCommand.class) {
+                    return cls.cast(new SamplingBenchCommand(console));
+                }
                 if (cls == ReportCommand.class) {
                     return cls.cast(new ReportCommand(console));
                 }

@@ -77,6 +77,8 @@ public final class Cpu {
     private LbrUnit lbr;
     /** Other observers of branches (tracers, profilers). */
     private BranchListener listener;
+    /** The vPMU's branch counter while a branch event counts (null otherwise: one null test per branch). */
+    private BranchCounter branchCounter;
     private MsrBus msrBus;
     private CpuidTable cpuid = new CpuidTable();
     private final int[] cpuidOut = new int[4];
@@ -807,6 +809,10 @@ public final class Cpu {
         if (l != null) {
             l.onBranch(from, to, BranchKind.of(kind), cpl);
         }
+        BranchCounter c = branchCounter;
+        if (c != null) {
+            c.count();
+        }
     }
 
     void notTaken(long from) {
@@ -818,6 +824,15 @@ public final class Cpu {
         if (l != null) {
             l.onNotTaken(from);
         }
+        BranchCounter c = branchCounter;
+        if (c != null) {
+            c.count();
+        }
+    }
+
+    /** Attaches (or with null detaches) a counter of every branch retired, taken or not. */
+    public void setBranchCounter(BranchCounter c) {
+        branchCounter = c;
     }
 
     // ------------------------------------------------------------------ executor

@@ -27,12 +27,17 @@ public final class CpuidTable {
         return ((long) leaf << 32) | (subleaf & 0xFFFF_FFFFL);
     }
 
+    /** CPUID.0AH EAX[7:0], cached: the MSR paths ask on every access (-1 = not computed since the last change). */
+    private int pmuVersion = -1;
+
     public void set(int leaf, int subleaf, int eax, int ebx, int ecx, int edx) {
         leaves.put(key(leaf, subleaf), new int[] {eax, ebx, ecx, edx});
+        pmuVersion = -1;
     }
 
     public void remove(int leaf) {
         leaves.keySet().removeIf(k -> (int) (k >>> 32) == leaf);
+        pmuVersion = -1;
     }
 
     /** The leaf's registers (subleaf 0 when the leaf has no subleaves), or null when absent. */
@@ -91,8 +96,11 @@ public final class CpuidTable {
 
     /** PMU version from leaf 0xA, 0 when the leaf is absent. */
     public int pmuVersion() {
-        int[] a = get(0xA, 0);
-        return a == null ? 0 : a[0] & 0xFF;
+        if (pmuVersion < 0) {
+            int[] a = get(0xA, 0);
+            pmuVersion = a == null ? 0 : a[0] & 0xFF;
+        }
+        return pmuVersion;
     }
 
     public boolean pdcm() {

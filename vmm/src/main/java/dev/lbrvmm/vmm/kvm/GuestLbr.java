@@ -26,6 +26,8 @@ public final class GuestLbr {
     final MsrBitmap bitmap = new MsrBitmap();
     final LbrStats stats = new LbrStats();
     private final java.util.Set<Integer> lbrMsrs;
+    /** The same set as a bitmap: the MSR paths test it on every guest RDMSR/WRMSR. */
+    private final java.util.BitSet lbrMsrBits = new java.util.BitSet();
     LbrEvent event;
     boolean passthrough;
     /** lbr_used ([v3]) / pmc_in_use bit 58 (upstream): the guest touched the LBR MSRs this slice. */
@@ -40,11 +42,17 @@ public final class GuestLbr {
         this.policy = policy;
         var m = vcpu.model();
         this.lbrMsrs = m.hasLbr() ? java.util.Set.copyOf(new LbrUnit(m, null).msrIndices()) : java.util.Set.of();
+        lbrMsrs.forEach(lbrMsrBits::set);
     }
 
     /** The LBR MSRs of the vCPU's model (what pass-through covers: N x 2 or 3 + 2). */
     public java.util.Set<Integer> lbrMsrs() {
         return lbrMsrs;
+    }
+
+    /** Whether an MSR is one of this model's LBR MSRs. */
+    public boolean isLbrMsr(int index) {
+        return index >= 0 && lbrMsrBits.get(index);
     }
 
     /** Back to the state of a new vCPU (after reset): intercepted, unused, nothing saved, policy re-initialized. */

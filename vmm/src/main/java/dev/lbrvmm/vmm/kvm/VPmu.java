@@ -1,5 +1,6 @@
 package dev.lbrvmm.vmm.kvm;
 
+import dev.lbrvmm.vmm.cpu.BranchCounter;
 import dev.lbrvmm.vmm.cpu.BranchKind;
 import dev.lbrvmm.vmm.cpu.BranchListener;
 import dev.lbrvmm.vmm.cpu.BranchPredictor;
@@ -43,6 +44,15 @@ public final class VPmu implements BranchListener {
     private long instrBase;
     private final BranchPredictor predictor = new BranchPredictor();
     private long pmis;
+    /**
+     * Branch-counting fast path, taken when every counting branch event is 0xC4 at all CPLs (as
+     * perf programs it): no listener on the branch hook, only a {@link BranchCounter}, whose count
+     * is added to the counters when someone looks (sync) or when it reaches the nearest overflow
+     * (its alarm), so the PMI still comes at the exact branch.
+     */
+    private boolean branchFastPath;
+    private int fastBranchCounters;
+    private final BranchCounter branchCounter = new BranchCounter(this::flushBranches);
 
     VPmu(Vcpu vcpu) {
         this.vcpu = vcpu;
@@ -104,6 +114,7 @@ public final class VPmu implements BranchListener {
 
     /** Brings instruction/cycle counters up to the current retired count (and reports overflows). */
     void sync() {
+        flushBranches();
         long now = cpu().retired();
         long delta = now - instrBase;
         instrBase = now;
@@ -151,7 +162,11 @@ public final class VPmu implements BranchListener {
     }
 
     /** True while some branch event counts: the hook must be attached. */
+    /** Whether the branch hook must report every branch here (the slow path: mispredicts or CPL filters). */
     boolean countsBranches() {
+        if (branchFastPath) {
+            return false;
+        }
         for (int i = 0; i < gp; i++) {
             if (gpEnabled(i) && (event(i) == EVT_BRANCHES || event(i) == EVT_MISPREDICTS)) {
                 return true;
@@ -179,6 +194,57 @@ public final class VPmu implements BranchListener {
     @Override
     public void onNotTaken(long from) {
         branchEvent(predictor.notTaken(from), cpu().cpl());
+    }
+
+    /** Adds the branches counted since the last flush to the fast-path counters (overflowing there, as on hardware). */
+    private void flushBranches() {
+        long n = branchCounter.take();
+        if (n != 0) {
+            for (int i = 0; i < gp; i++) {
+                if ((fastBranchCounters & (1 << i)) != 0) {
+                    add(i, n);
+                }
+            }
+        }
+        branchCounter.alarmAfter(branchesUntilFastOverflow());
+    }
+
+    /** The fast path's counter for the CPU's branch hook, or null when branch events need the slow path or none count. */
+    BranchCounter fastBranchCounter() {
+        return branchFastPath ? branchCounter : null;
+    }
+
+    private long branchesUntilFastOverflow() {
+        long min = Long.MAX_VALUE;
+        for (int i = 0; i < gp; i++) {
+            if ((fastBranchCounters & (1 << i)) != 0) {
+                min = Math.min(min, ((gpMask - gpValue[i]) & gpMask) + 1);
+            }
+        }
+        return min;
+    }
+
+    /** After the guest reprogrammed the PMU: may branch events take the fast path? */
+    private void configureBranchCounting() {
+        flushBranches();
+        int mask = 0;
+        boolean fast = true;
+        for (int i = 0; i < gp; i++) {
+            if (!gpEnabled(i)) {
+                continue;
+            }
+            if (event(i) == EVT_MISPREDICTS) {
+                fast = false; // needs the predictor on every branch
+            } else if (event(i) == EVT_BRANCHES) {
+                if ((selector[i] & (USR | OS)) != (USR | OS)) {
+                    fast = false; // needs the CPL of every branch
+                }
+                mask |= 1 << i;
+            }
+        }
+        branchFastPath = fast && mask != 0;
+        fastBranchCounters = branchFastPath ? mask : 0;
+        flushBranches(); // arms (or disarms) the alarm for the new configuration
     }
 
     private void overflow(int bit, boolean pmi) {
@@ -251,6 +317,7 @@ public final class VPmu implements BranchListener {
                 default -> throw CpuFault.gp(); // GLOBAL_STATUS is read-only
             }
         }
+        configureBranchCounting();
         vcpu.pmuProgrammed();
     }
 
@@ -298,5 +365,8 @@ public final class VPmu implements BranchListener {
         fixedCtrl = globalCtrl = globalStatus = 0;
         lvtPmi = LVT_MASKED;
         instrBase = cpu().retired();
+        fastBranchCounters = 0;
+        branchCounter.take();
+        configureBranchCounting();
     }
 }

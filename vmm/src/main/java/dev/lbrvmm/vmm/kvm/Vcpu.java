@@ -200,6 +200,7 @@ public final class Vcpu {
 
     /** The branch observers: the tracer and, while a branch event counts, the vPMU. */
     private void attachObservers() {
+        cpu.setBranchCounter(pmu.fastBranchCounter());
         BranchListener t = tracer;
         BranchListener p = pmu.countsBranches() ? pmu : null;
         if (t != null && p != null) {

@@ -186,7 +186,7 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
      * vPMU through CPUID also disables LBR, §9.2 step 5).
      */
     private boolean isGuestLbrMsr(int index) {
-        return vcpu.vm().guestLbr() && cpu().cpuid().pmuVersion() > 0 && lbr().lbrMsrs().contains(index);
+        return vcpu.vm().guestLbr() && lbr().isLbrMsr(index) && cpu().cpuid().pmuVersion() > 0;
     }
 
     long hostRead(int index) throws KvmException {

@@ -42,6 +42,22 @@ public final class IoBus {
         d.out(port, size, value);
     }
 
+    /** OUTS: the device is looked up once for all elements ({@code size} bytes each, little-endian). */
+    public void outString(int port, int size, byte[] data) {
+        PortDevice d = ports[port & 0xFFFF];
+        if (d == null) {
+            unclaimed(port);
+            return;
+        }
+        for (int i = 0; i + size <= data.length; i += size) {
+            long value = 0;
+            for (int k = size - 1; k >= 0; k--) {
+                value = value << 8 | (data[i + k] & 0xFF);
+            }
+            d.out(port, size, value);
+        }
+    }
+
     private void unclaimed(int port) {
         if (LOG.isDebugEnabled() && reported.add(port)) {
             LOG.debug(String.format("guest accessed unclaimed I/O port 0x%x", port));

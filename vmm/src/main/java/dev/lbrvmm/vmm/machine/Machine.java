@@ -320,14 +320,7 @@ public final class Machine implements AutoCloseable {
                     this.io.out(io.port(), io.size(), io.value());
                 }
             } else if (e instanceof VcpuExit.IoOutString out) {
-                byte[] d = out.data();
-                for (int i = 0; i + out.size() <= d.length; i += out.size()) {
-                    long value = 0;
-                    for (int k = out.size() - 1; k >= 0; k--) {
-                        value = value << 8 | (d[i + k] & 0xFF);
-                    }
-                    this.io.out(out.port(), out.size(), value);
-                }
+                this.io.outString(out.port(), out.size(), out.data());
             } else if (e instanceof VcpuExit.Syscall) {
                 int status = shim.handle(c);
                 if (status >= 0) {

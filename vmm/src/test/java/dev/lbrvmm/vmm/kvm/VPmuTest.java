@@ -92,6 +92,35 @@ class VPmuTest {
         assertThat(v.getMsr(Msr.IA32_PERF_GLOBAL_STATUS)).isZero();
     }
 
+    /**
+     * Branch events take a fast path (a branch counter, no listener) when every branch counter is
+     * 0xC4 at all CPLs, else the listener path (CPL filter, or 0xC5 in use): same counts, same PMI point.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource({"fast path (USR|OS),true", "listener path (OS only),false"})
+    void bothBranchCountingPathsCountAndOverflowAlike(String name, boolean allCpl) throws Exception {
+        long cpl = allCpl ? USR | OS : OS;
+        Vcpu counting = guest(100, false);
+        counting.setMsr(Msr.IA32_PERFEVTSEL0, VPmu.EVT_BRANCHES | cpl | EN);
+        counting.setMsr(Msr.IA32_PERF_GLOBAL_CTRL, 1);
+        runToHlt(counting);
+        assertThat(counting.getMsr(Msr.IA32_PMC0)).isEqualTo(100);
+        counting.setMsr(Msr.IA32_PMC0, 5); // a write mid-way restarts the count from there
+        counting.cpu().setRip(0x1003);
+        runToHlt(counting);
+        assertThat(counting.getMsr(Msr.IA32_PMC0)).isEqualTo(105);
+
+        Vcpu v = guest(1000, false);
+        v.setMsr(Msr.X2APIC_LVT_PMI, VECTOR);
+        v.setMsr(Msr.IA32_PMC0, -400);
+        v.setMsr(Msr.IA32_PERFEVTSEL0, VPmu.EVT_BRANCHES | cpl | INT | EN);
+        v.setMsr(Msr.IA32_PERF_GLOBAL_CTRL, 1);
+        assertThat(runToHlt(v)).isInstanceOf(VcpuExit.Hlt.class); // runs of 1000 instructions: the overflow spans exits
+        assertThat(v.cpu().memory().read64(v.cpu().r[Cpu.RSP])).isEqualTo(LOOP);
+        assertThat(v.cpu().r[Cpu.RCX]).isEqualTo(1000 - 400);
+        assertThat(v.pmu().pmis()).isEqualTo(1);
+    }
+
     @Test
     void aMaskedLvtDeliversNothing() throws Exception {
         Vcpu v = guest(200, false);
