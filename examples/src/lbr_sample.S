@@ -19,7 +19,9 @@
 #                     u64 interrupted RIP, then n records newest first, each the raw
 #                     u64 FROM_IP, TO_IP and LBR_INFO MSR values; only records with FROM != 0
 #   trailer 8 bytes:  u8 'E', 3 zero bytes, u32 number of samples
-# Needs a Skylake-style LBR (32 entries at 0x680/0x6c0/0xdc0), guest LBR and a vPMU; exits 0.
+# Needs guest LBR and a vPMU, and a Nehalem-style LBR at 0x680/0x6c0: PERF_CAPABILITIES format 5
+# means 32 entries with LBR_INFO at 0xdc0 (Skylake and later), any other 16 entries without INFO
+# (Nehalem to Broadwell; the INFO field of each record is then 0). Exits 0.
         .include "linux.inc"
         DEFAULT_PERIOD = 10000
         VECTOR = 0xf0
@@ -63,6 +65,12 @@ _start:
         rdmsr
         and     $0x3f, %eax
         mov     %al, file_header+8(%rip)
+        cmp     $5, %eax                        # format 5: 32 entries + LBR_INFO; else 16, no INFO
+        jne     5f
+        movq    $32, depth(%rip)
+        movb    $1, has_info(%rip)
+5:      mov     depth(%rip), %eax
+        mov     %al, file_header+9(%rip)
         mov     period(%rip), %rax
         mov     %eax, file_header+12(%rip)
         lea     file_header(%rip), %rsi
@@ -236,20 +244,24 @@ pmi_handler:
         push    %rdi
         push    %r8
         push    %r9
+        push    %r10
+        push    %r11
         incq    seq(%rip)
         lea     sample(%rip), %rdi
         mov     seq(%rip), %eax
         mov     %eax, 4(%rdi)
-        mov     56(%rsp), %rax                  # the interrupted RIP (above the 7 saved registers)
+        mov     72(%rsp), %rax                  # the interrupted RIP (above the 9 saved registers)
         mov     %rax, 8(%rdi)
         lea     16(%rdi), %rsi                  # the next record
         mov     $0x1c9, %ecx                    # TOS
         rdmsr
         mov     %eax, %r8d
+        mov     depth(%rip), %r11d
+        lea     -1(%r11), %r10d                 # depth - 1: the ring's index mask
         xor     %r9d, %r9d                      # records read
 1:      mov     %r8d, %ecx
         sub     %r9d, %ecx
-        and     $31, %ecx
+        and     %r10d, %ecx
         mov     %ecx, %edi
         add     $0x680, %ecx                    # FROM_IP
         rdmsr
@@ -261,13 +273,17 @@ pmi_handler:
         rdmsr
         mov     %eax, 8(%rsi)
         mov     %edx, 12(%rsi)
+        xor     %eax, %eax
+        xor     %edx, %edx
+        cmpb    $0, has_info(%rip)
+        je      3f
         lea     0xdc0(%rdi), %ecx               # LBR_INFO
         rdmsr
-        mov     %eax, 16(%rsi)
+3:      mov     %eax, 16(%rsi)
         mov     %edx, 20(%rsi)
         add     $24, %rsi
         inc     %r9d
-        cmp     $32, %r9d
+        cmp     %r11d, %r9d
         jb      1b
 2:      lea     sample(%rip), %rdi
         mov     %r9b, 1(%rdi)
@@ -291,6 +307,8 @@ pmi_handler:
         mov     $0x1d9, %ecx                    # LBR back on (still frozen until this write)
         mov     $DEBUGCTL_VALUE, %eax
         wrmsr
+        pop     %r11
+        pop     %r10
         pop     %r9
         pop     %r8
         pop     %rdi
@@ -318,9 +336,11 @@ seq:    .quad   0
 period: .quad   0
 lbr_on: .quad   1
 rounds: .quad   1
+depth:  .quad   16
+has_info: .byte 0
 file_header:
         .ascii  "LBRSMPL1"
-        .byte   0, 32
+        .byte   0, 0
         .word   0
         .long   0
 trailer:

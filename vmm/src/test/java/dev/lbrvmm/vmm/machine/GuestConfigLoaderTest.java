@@ -83,6 +83,23 @@ class GuestConfigLoaderTest {
     }
 
     @Test
+    void programArgumentsAndItsOwnStdout() throws Exception {
+        Path f = write("args.conf", "guest.program {\n  args = [\"100\", x]\n  stdout = \"out.txt\"\n}\n");
+        GuestConfig c = GuestConfigLoader.load(f, List.of());
+        assertThat(c.program().args()).containsExactly("100", "x");
+        assertThat(c.program().stdout().kind()).isEqualTo(GuestConfig.SerialOutput.Kind.FILE);
+        assertThat(c.program().stdout().file()).isEqualTo(f.getParent().resolve("out.txt"));
+        assertThat(GuestConfigLoader.load(null, List.of()).program().stdout()).as("default: with the serial output").isNull();
+        assertThat(GuestConfigLoader.load(null, List.of()).program().args()).isEmpty();
+        Path bad = write("badargs.conf", "guest.program.args = 5\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(bad, List.of())).hasMessageContaining("badargs.conf: 1")
+                .hasMessageContaining("guest.program.args");
+        Path empty = write("empty.conf", "\nguest.program.stdout = \"\"\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(empty, List.of())).hasMessageContaining("empty.conf:2")
+                .hasMessageContaining("guest.program.stdout").hasMessageContaining("must be stdout, stderr, none or a file path");
+    }
+
+    @Test
     void unknownKeyNamesFileLineAndSuggests() throws Exception {
         Path f = write("typo.conf", "guest {\n  cpu.modle = haswell\n}\n");
         assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of()))

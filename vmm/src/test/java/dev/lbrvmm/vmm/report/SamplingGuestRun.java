@@ -19,7 +19,8 @@ import java.util.List;
  * Runs configs/lbr_sample.conf in-process with the serial stream going to a file, and meanwhile
  * derives from the interpreter's own branch trace what the LBR must hold at every PMI: the trace
  * without the handler's branches between its entry and its IRETQ (the handler stops the LBR
- * before its first branch and restarts it just before the IRETQ).
+ * before its first branch and restarts it just before the IRETQ), and without the PMI itself
+ * where KVM froze the LBR before delivering it.
  */
 final class SamplingGuestRun {
     static Path home() {
@@ -28,12 +29,17 @@ final class SamplingGuestRun {
 
     static final Path PROGRAM = home().resolve("examples/bin/lbr_sample.elf");
 
-    /** The 32 newest expected records at each PMI, newest first, as {from, to}. */
+    /** The {@code depth} newest expected records at each PMI, newest first, as {from, to}. */
     final List<long[][]> expectedAtPmi = new ArrayList<>();
     final Path samples;
     long branches;
 
-    SamplingGuestRun(Path dir, String... overrides) throws Exception {
+    /**
+     * @param depth             the model's LBR depth
+     * @param pmiRecorded       whether the PMI itself lands in the LBR (no KVM freeze: vPMU version 4)
+     *                          or not (KVM's FREEZE_LBRS_ON_PMI emulation, versions 2-3)
+     */
+    SamplingGuestRun(Path dir, int depth, boolean pmiRecorded, String... overrides) throws Exception {
         samples = dir.resolve("samples.bin");
         List<String> o = new ArrayList<>(List.of("guest.serial.output=\"" + samples + "\"", "guest.program.stdout=none"));
         o.addAll(List.of(overrides));
@@ -57,10 +63,13 @@ final class SamplingGuestRun {
                         }
                         return;
                     }
-                    keep(f, t);
-                    if (kind == BranchKind.FAR && t == handler) {
+                    boolean pmi = kind == BranchKind.FAR && t == handler;
+                    if (!pmi || pmiRecorded) {
+                        keep(f, t);
+                    }
+                    if (pmi) {
                         inHandler = true;
-                        long[][] window = new long[(int) Math.min(32, n)][];
+                        long[][] window = new long[(int) Math.min(depth, n)][];
                         for (int k = 0; k < window.length; k++) {
                             int i = (int) ((n - 1 - k) & 63);
                             window[k] = new long[] {from[i], to[i]};

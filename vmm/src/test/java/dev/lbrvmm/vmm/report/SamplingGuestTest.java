@@ -22,7 +22,7 @@ class SamplingGuestTest {
 
     @BeforeAll
     void runTheGuest(@TempDir Path dir) throws Exception {
-        run = new SamplingGuestRun(dir);
+        run = new SamplingGuestRun(dir, 32, true);
         samples = run.read();
         program = ProgramImage.load(SamplingGuestRun.PROGRAM);
     }
@@ -45,6 +45,31 @@ class SamplingGuestTest {
             // the newest record is the PMI itself: KVM does not emulate the freeze for a version-4 vPMU (spec 4.7)
             assertThat(s.branches().get(0).from()).isEqualTo(s.ip());
             assertThat(s.branches().get(0).to()).isEqualTo(program.address("pmi_handler"));
+        }
+    }
+
+    /**
+     * Haswell: a version-3 vPMU, so KVM emulates FREEZE_LBRS_ON_PMI (spec 4.7): DEBUGCTL.LBR is
+     * cleared before the PMI, the interrupt is not recorded and the 16-entry stack ends with the
+     * last branch before it; the handler finds LBR already off and sets it again.
+     */
+    @Test
+    void onAVersion3VpmuKvmFreezesTheLbrBeforeThePmi(@TempDir Path dir) throws Exception {
+        SamplingGuestRun haswell = new SamplingGuestRun(dir, 16, false, "guest.cpu.model=haswell", "host.cpu-model=haswell");
+        List<Sample> got = haswell.read();
+        assertThat(got).hasSize(haswell.expectedAtPmi.size()).hasSizeGreaterThan(50);
+        long handler = program.address("pmi_handler");
+        for (int i = 0; i < got.size(); i++) {
+            Sample s = got.get(i);
+            assertThat(s.branches()).as("sample %d", i + 1).hasSize(16);
+            for (int k = 0; k < 16; k++) {
+                LbrSnapshot.Entry e = s.branches().get(k);
+                assertThat(new long[] {e.from(), e.to()}).as("sample %d record %d", i + 1, k)
+                        .containsExactly(haswell.expectedAtPmi.get(i)[k]);
+                assertThat(e.to()).isNotEqualTo(handler);
+                assertThat(e.cycles()).as("format 4 records no cycles").isNull();
+            }
+            assertThat(program.function(s.ip())).as("sampled address of sample %d", i + 1).doesNotStartWith("0x");
         }
     }
 
