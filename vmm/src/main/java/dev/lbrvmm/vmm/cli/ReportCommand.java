@@ -125,7 +125,7 @@ final class ReportCommand implements Callable<Integer> {
 
     private static String describe(SampleReader.Source src) {
         if (src.header() == null) {
-            return String.format(Locale.ROOT, "%s: %s, %,d vCPU stacks", src.file(), src.kind(), src.samples());
+            return String.format(Locale.ROOT, "%s: %s, %,d vCPU stack%s", src.file(), src.kind(), src.samples(), src.samples() == 1 ? "" : "s");
         }
         return String.format(Locale.ROOT, "%s: %s, %,d samples, one per %,d branches, LBR format %d, depth %d", src.file(), src.kind(),
                 src.samples(), src.header().period(), src.header().lbrFormat(), src.header().depth());

@@ -78,6 +78,6 @@ class ReportCommandTest {
         assertThat(run.status()).isEqualTo(40);
         CliRunner.Result r = CliRunner.run("report", dump.toString(), "-p", CliRunner.home().resolve("examples/bin/fib.elf").toString());
         assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out()).contains("LBR dump, 1 vCPU stacks").contains("32 branch records");
+        assertThat(r.out()).contains("LBR dump, 1 vCPU stack\n").contains("32 branch records");
     }
 }
