@@ -12,24 +12,7 @@ _start:
         movzbl  %r12b, %edi
         jmp     exit_with
 
-# fib(%rdi) -> %rax
-        .globl  fib
-fib:
-        cmp     $2, %rdi
-        jb      1f
-        push    %rbx
-        push    %rdi
-        lea     -1(%rdi), %rdi
-        call    fib
-        mov     %rax, %rbx
-        pop     %rdi
-        lea     -2(%rdi), %rdi
-        call    fib
-        add     %rbx, %rax
-        pop     %rbx
-        ret
-1:      mov     %rdi, %rax
-        ret
+        .include "fib.inc"
 
         .section .rodata
 msg:    .ascii  "fib(30) = "

@@ -23,6 +23,7 @@
 # means 32 entries with LBR_INFO at 0xdc0 (Skylake and later), any other 16 entries without INFO
 # (Nehalem to Broadwell; the INFO field of each record is then 0). Exits 0.
         .include "linux.inc"
+        .include "idt.inc"
         DEFAULT_PERIOD = 10000
         VECTOR = 0xf0
         COM1 = 0x3f8
@@ -47,18 +48,7 @@ _start:
         call    parse_u64
         mov     %rax, rounds(%rip)
 1:
-        lea     idt(%rip), %rdi                 # IDT gate for the PMI vector
-        lea     pmi_handler(%rip), %rax
-        add     $VECTOR*16, %rdi
-        mov     %ax, (%rdi)
-        movw    $0x08, 2(%rdi)
-        movb    $0, 4(%rdi)
-        movb    $0x8E, 5(%rdi)
-        shr     $16, %rax
-        mov     %ax, 6(%rdi)
-        shr     $16, %rax
-        mov     %eax, 8(%rdi)
-        movl    $0, 12(%rdi)
+        SET_GATE VECTOR, pmi_handler            # the PMI vector's IDT gate
         lidt    idtr(%rip)
 
         mov     $0x345, %ecx                    # PERF_CAPABILITIES: the LBR format for the header
@@ -159,22 +149,7 @@ parse_u64:
         jmp     1b
 2:      ret
 
-fib:
-        cmp     $2, %rdi
-        jb      1f
-        push    %rbx
-        push    %rdi
-        lea     -1(%rdi), %rdi
-        call    fib
-        mov     %rax, %rbx
-        pop     %rdi
-        lea     -2(%rdi), %rdi
-        call    fib
-        add     %rbx, %rax
-        pop     %rbx
-        ret
-1:      mov     %rdi, %rax
-        ret
+        .include "fib.inc"
 
 # The dispatcher of dispatch.S, 20000 rounds.
 dispatch_run:
@@ -184,48 +159,12 @@ dispatch_run:
         xor     %r13d, %r13d
         mov     $20000, %r14d
         lea     code(%rip), %r12
-dispatch:
-        movzbl  (%r12), %eax
-        inc     %r12
-        jmp     *jump_table(,%rax,8)
-op_inc: inc     %r13
-        jmp     dispatch
-op_add: movzbl  (%r12), %eax
-        inc     %r12
-        add     %rax, %r13
-        jmp     dispatch
-op_xor: mov     %r13, %rax
-        shr     $3, %rax
-        xor     %rax, %r13
-        jmp     dispatch
-op_loop:
-        dec     %r14
-        jz      dispatch
-        lea     code(%rip), %r12
-        jmp     dispatch
-op_call:
-        movzbl  (%r12), %eax
-        inc     %r12
-        mov     %r13, %rdi
-        call    *fn_table(,%rax,8)
-        mov     %rax, %r13
-        jmp     dispatch
-op_halt:
+        .include "dispatch.inc"
+
+dispatch_done:
         pop     %r14
         pop     %r13
         pop     %r12
-        ret
-mix5:   lea     1(%rdi,%rdi,4), %rax
-        ret
-mix_shift:
-        mov     %rdi, %rax
-        shr     $7, %rax
-        xor     %rdi, %rax
-        ret
-mix_rot:
-        mov     %rdi, %rax
-        rol     $13, %rax
-        add     $0x5bd1e995, %rax
         ret
 
 # The PMI handler. Stops the LBR first (no branch before that), reads TOS and the records newest
@@ -320,11 +259,6 @@ pmi_handler:
 
         .section .rodata
         .align  8
-jump_table:
-        .quad   op_halt, op_inc, op_add, op_xor, op_loop, op_call
-fn_table:
-        .quad   mix5, mix_shift, mix_rot
-code:   .byte   1, 2, 7, 5, 0, 3, 5, 1, 2, 3, 5, 2, 4, 0
 m_done: .ascii  "samples: "
         m_done_len = . - m_done
 

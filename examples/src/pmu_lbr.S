@@ -11,20 +11,10 @@
 # #GP is caught by an IDT handler that sets a flag and skips the 2-byte WRMSR/RDMSR.
 # Prints PASS/FAIL per check and exits with the number of failures (0 on SKIP).
         .include "linux.inc"
+        .include "idt.inc"
         .globl  _start
 _start:
-        lea     idt(%rip), %rdi
-        lea     gp_handler(%rip), %rax
-        add     $13*16, %rdi
-        mov     %ax, (%rdi)
-        movw    $0x08, 2(%rdi)
-        movb    $0, 4(%rdi)
-        movb    $0x8E, 5(%rdi)
-        shr     $16, %rax
-        mov     %ax, 6(%rdi)
-        shr     $16, %rax
-        mov     %eax, 8(%rdi)
-        movl    $0, 12(%rdi)
+        SET_GATE 13, gp_handler
         lidt    idtr(%rip)
         xor     %r15d, %r15d                    # failures
 
