@@ -2,8 +2,12 @@ package dev.lbrvmm.vmm.cli;
 
 import dev.lbrvmm.vmm.machine.GuestConfigException;
 import dev.lbrvmm.vmm.machine.MachineException;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -12,14 +16,20 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code lbrvmm bench sampling}: what branch-stack sampling costs the guest. The sampling guest
- * (configs/lbr_sample.conf, fib(24) + the dispatcher, {@code --rounds} times) runs in three modes,
- * alternating within each round so drift hits all alike: no LBR and no counter ("0 0"), LBR on
- * without sampling ("0 1"), and a PMI every {@code --period} branches that reads and sends the
- * 32-entry stack. Only the guest run is timed; the serial stream is discarded.
+ * (configs/lbr_sample.conf, fib(24) + the dispatcher, {@code --rounds} times) runs in three modes:
+ * no LBR and no counter ("0 0"), LBR on without sampling ("0 1"), and a PMI every
+ * {@code --period} branches that reads and sends the whole stack. Only the guest run is timed;
+ * the serial stream is discarded.
+ *
+ * <p>Each mode runs in its own JVM ({@code --forks} of each, like JMH's forks): how fast the JIT
+ * compiles the interpreter differs from one JVM to the next by about as much as the effect being
+ * measured, so modes sharing one JVM (or one JVM per mode) would measure the JIT, not sampling.
+ * Per fork round the three modes run back to back; the figure is the median of those rounds'
+ * ratios.
  */
 @Command(name = "sampling", mixinStandardHelpOptions = true,
         description = {"Measures the cost of LBR sampling (a PMI every --period branches reading the whole stack)",
-                "against the same guest with LBR on and no sampling, and with neither."})
+                "against the same guest with LBR on and no sampling, and with neither; each mode in its own JVMs."})
 final class SamplingBenchCommand implements Callable<Integer> {
     private final Main.Console console;
 
@@ -29,14 +39,21 @@ final class SamplingBenchCommand implements Callable<Integer> {
     @Option(names = "--rounds", description = "Workload repetitions inside one guest run (default: ${DEFAULT-VALUE}).")
     int rounds = 20;
 
-    @Option(names = "--repeat", description = "Measured runs per mode (default: ${DEFAULT-VALUE}).")
-    int repeat = 11;
+    @Option(names = "--forks", description = "JVMs per mode (default: ${DEFAULT-VALUE}; 0 = all modes in this JVM, alternating).")
+    int forks = 7;
 
-    @Option(names = "--warmup", description = "Unmeasured runs per mode first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", description = "Measured runs per JVM and mode (default: ${DEFAULT-VALUE}).")
+    int repeat = 5;
+
+    @Option(names = "--warmup", description = "Unmeasured runs first (default: ${DEFAULT-VALUE}).")
     int warmup = 3;
 
     @Option(names = "-o", paramLabel = "key=value", description = "Config override applied to every run.")
     List<String> overrides = new ArrayList<>();
+
+    /** Internal: run only this mode and print "instructions seconds" per measured run. */
+    @Option(names = "--child", hidden = true)
+    Integer child;
 
     SamplingBenchCommand(Main.Console console) {
         this.console = console;
@@ -44,57 +61,179 @@ final class SamplingBenchCommand implements Callable<Integer> {
 
     record Mode(String name, String args) {}
 
+    private List<Mode> modes() {
+        return List.of(new Mode("no LBR, no sampling", "0\", \"0"), new Mode("LBR on, no sampling", "0\", \"1"),
+                new Mode("sampling every " + String.format(Locale.ROOT, "%,d", period), period + "\", \"1"));
+    }
+
+    /** One mode's measured runs. */
+    record Runs(long instructions, double[] seconds) {}
+
     @Override
     public Integer call() {
-        if (period < 1 || rounds < 1 || repeat < 1 || warmup < 0) {
-            console.err.println("lbrvmm: bench sampling: --period, --rounds and --repeat must be at least 1, --warmup at least 0");
+        if (period < 1 || rounds < 1 || repeat < 1 || warmup < 0 || forks < 0) {
+            console.err.println("lbrvmm: bench sampling: --period, --rounds and --repeat must be at least 1, --warmup and --forks at least 0");
             return ExitCodes.USAGE;
         }
-        List<Mode> modes = List.of(new Mode("no LBR, no sampling", "0\", \"0"), new Mode("LBR on, no sampling", "0\", \"1"),
-                new Mode("sampling every " + String.format(Locale.ROOT, "%,d", period), period + "\", \"1"));
-        Path config = BenchCommand.home().resolve("configs/lbr_sample.conf");
-        double[][] secs = new double[modes.size()][repeat];
-        long[] instructions = new long[modes.size()];
         try {
-            for (int i = 0; i < warmup + repeat; i++) {
-                for (int m = 0; m < modes.size(); m++) {
-                    List<String> o = new ArrayList<>(overrides);
-                    o.add("guest.program.args=[\"" + modes.get(m).args() + "\", \"" + rounds + "\"]");
-                    o.add("guest.program.stdout=none");
-                    BenchCommand.Result r = BenchCommand.measure(config, o, 0, 1);
-                    if (r.status() != 0) {
-                        console.err.println("lbrvmm: bench sampling: the guest exited with status " + r.status() + " in mode " + modes.get(m).name());
-                        return ExitCodes.INTERNAL;
-                    }
-                    instructions[m] = r.instructions();
-                    if (i >= warmup) {
-                        secs[m][i - warmup] = r.medianSeconds();
-                    }
+            if (child != null) {
+                Runs r = runMode(child, warmup, repeat);
+                for (double s : r.seconds()) {
+                    console.out.println(r.instructions() + " " + s);
                 }
+                return 0;
             }
-        } catch (GuestConfigException | MachineException e) {
+            return forks == 0 ? inProcess() : forked();
+        } catch (GuestConfigException | MachineException | BenchFailure e) {
             console.err.println("lbrvmm: bench sampling: " + e.getMessage());
             return ExitCodes.BAD_INPUT;
         }
-        double[] median = new double[modes.size()];
+    }
+
+    private static final class BenchFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BenchFailure(String message) {
+            super(message);
+        }
+    }
+
+    private Runs runMode(int m, int warm, int measured) throws GuestConfigException, MachineException, BenchFailure {
+        Mode mode = modes().get(m);
+        Path config = BenchCommand.home().resolve("configs/lbr_sample.conf");
+        List<String> o = new ArrayList<>(overrides);
+        o.add("guest.program.args=[\"" + mode.args() + "\", \"" + rounds + "\"]");
+        o.add("guest.program.stdout=none");
+        double[] secs = new double[measured];
+        long instructions = 0;
+        for (int i = 0; i < warm + measured; i++) {
+            BenchCommand.Result r = BenchCommand.measure(config, o, 0, 1);
+            if (r.status() != 0) {
+                throw new BenchFailure("the guest exited with status " + r.status() + " in mode " + mode.name());
+            }
+            instructions = r.instructions();
+            if (i >= warm) {
+                secs[i - warm] = r.medianSeconds();
+            }
+        }
+        return new Runs(instructions, secs);
+    }
+
+    /** All modes in this JVM, alternating run by run. */
+    private int inProcess() throws GuestConfigException, MachineException, BenchFailure {
+        int n = modes().size();
+        double[][] rows = new double[n][repeat];
+        long[] instructions = new long[n];
+        for (int i = 0; i < warmup + repeat; i++) {
+            for (int m = 0; m < n; m++) {
+                Runs r = runMode(m, 0, 1);
+                instructions[m] = r.instructions();
+                if (i >= warmup) {
+                    rows[m][i - warmup] = r.seconds()[0];
+                }
+            }
+        }
+        print(rows, instructions, "runs alternating in one JVM, repeat " + repeat + ", warmup " + warmup);
+        return 0;
+    }
+
+    /** Each mode in its own JVMs; fork round f runs the modes back to back, in a rotating order. */
+    private int forked() throws BenchFailure {
+        int n = modes().size();
+        double[][] rows = new double[n][forks];
+        long[] instructions = new long[n];
+        for (int f = 0; f < forks; f++) {
+            for (int k = 0; k < n; k++) {
+                int m = (k + f) % n;
+                Runs r = fork(m);
+                instructions[m] = r.instructions();
+                rows[m][f] = BenchCommand.median(r.seconds());
+            }
+            console.err.printf("lbrvmm: bench sampling: fork round %d of %d done%n", f + 1, forks);
+        }
+        print(rows, instructions, forks + " JVMs per mode, each median of " + repeat + " runs after " + warmup + " warm-up");
+        return 0;
+    }
+
+    private Runs fork(int m) throws BenchFailure {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            // the children must not record a CDS archive or profile themselves
+            if (!a.startsWith("-XX:ArchiveClassesAtExit") && !a.startsWith("-agent") && !a.startsWith("-XX:StartFlightRecording")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-Dlbrvmm.home=" + BenchCommand.home()); // set in this JVM maybe not by a flag (tests)
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench", "sampling",
+                "--child", Integer.toString(m), "--period", Long.toString(period), "--rounds", Integer.toString(rounds),
+                "--repeat", Integer.toString(repeat), "--warmup", Integer.toString(warmup)));
+        for (String o : overrides) {
+            cmd.add("-o");
+            cmd.add(o);
+        }
+        try {
+            Process p = new ProcessBuilder(cmd).start();
+            java.util.concurrent.CompletableFuture<byte[]> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return p.getErrorStream().readAllBytes();
+                } catch (IOException e) {
+                    return new byte[0];
+                }
+            });
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int status = p.waitFor();
+            String errText = new String(err.join(), StandardCharsets.UTF_8).strip();
+            if (status != 0) {
+                throw new BenchFailure("the JVM measuring mode " + modes().get(m).name() + " exited with status " + status
+                        + (errText.isEmpty() ? "" : ": " + errText));
+            }
+            List<String> lines = out.lines().filter(l -> !l.isBlank()).toList();
+            double[] secs = new double[lines.size()];
+            long instructions = 0;
+            for (int i = 0; i < lines.size(); i++) {
+                String[] w = lines.get(i).trim().split(" ");
+                instructions = Long.parseLong(w[0]);
+                secs[i] = Double.parseDouble(w[1]);
+            }
+            if (secs.length != repeat) {
+                throw new BenchFailure("the JVM measuring mode " + modes().get(m).name() + " printed " + secs.length + " runs, not " + repeat);
+            }
+            return new Runs(instructions, secs);
+        } catch (IOException e) {
+            throw new BenchFailure("cannot start a JVM: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BenchFailure("interrupted");
+        } catch (NumberFormatException e) {
+            throw new BenchFailure("a measuring JVM printed something unexpected: " + e.getMessage());
+        }
+    }
+
+    /** Per mode: median seconds and MIPS; then the median (and range) of the per-round ratios. */
+    private void print(double[][] rows, long[] instructions, String how) {
+        List<Mode> modes = modes();
         console.out.printf("%-26s %14s %10s %10s%n", "mode", "instructions", "seconds", "MIPS");
         for (int m = 0; m < modes.size(); m++) {
-            median[m] = BenchCommand.median(secs[m]);
-            console.out.printf(Locale.ROOT, "%-26s %,14d %10.4f %10.1f%n", modes.get(m).name(), instructions[m], median[m],
-                    instructions[m] / median[m] / 1e6);
+            double med = BenchCommand.median(rows[m]);
+            console.out.printf(Locale.ROOT, "%-26s %,14d %10.4f %10.1f%n", modes.get(m).name(), instructions[m], med,
+                    instructions[m] / med / 1e6);
         }
-        // Paired ratios: the three modes of one round ran back to back, so machine drift cancels.
-        double[] vsLbr = new double[repeat];
-        double[] vsNone = new double[repeat];
-        for (int i = 0; i < repeat; i++) {
-            vsLbr[i] = secs[2][i] / secs[1][i];
-            vsNone[i] = secs[2][i] / secs[0][i];
+        int n = rows[0].length;
+        double[] vsLbr = new double[n];
+        double[] vsNone = new double[n];
+        for (int i = 0; i < n; i++) {
+            vsLbr[i] = rows[2][i] / rows[1][i];
+            vsNone[i] = rows[2][i] / rows[0][i];
         }
+        double[] sorted = vsLbr.clone();
+        Arrays.sort(sorted);
         double a = BenchCommand.median(vsLbr);
         double b = BenchCommand.median(vsNone);
-        console.out.printf(Locale.ROOT, "sampling cost (median of paired ratios): vs LBR on without sampling %+.1f%% run time (%.3fx), "
-                        + "vs no LBR %+.1f%% (%.3fx); the handler adds %.1f%% instructions (rounds %d, repeat %d, warmup %d)%n",
-                100 * (a - 1), a, 100 * (b - 1), b, 100.0 * (instructions[2] - instructions[1]) / instructions[1], rounds, repeat, warmup);
-        return 0;
+        console.out.printf(Locale.ROOT, "sampling cost: vs LBR on without sampling %+.1f%% run time (%.3fx; rounds ranged %.3f-%.3f), "
+                        + "vs no LBR %+.1f%% (%.3fx); the handler adds %.1f%% instructions (guest rounds %d; %s; %s)%n",
+                100 * (a - 1), a, sorted[0], sorted[n - 1], 100 * (b - 1), b,
+                100.0 * (instructions[2] - instructions[1]) / instructions[1], rounds, how,
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     }
 }

@@ -1,35 +1,55 @@
 package dev.lbrvmm.vmm.cpu;
 
 /**
- * Counts branches retired (taken or not; interrupt and exception deliveries included, as the
- * branch hook sees them) and runs an alarm when the count reaches a limit: how a vPMU branch
- * counter overflows at the exact branch without a listener call on every branch. A final class,
- * so the interpreter's call inlines to an increment and a compare.
+ * A count of branches retired (taken or not; interrupt and exception deliveries included, as the
+ * branch hook sees them) on the CPU it is attached to, with an alarm that runs when the count
+ * reaches a limit: how a vPMU branch counter overflows at the exact branch without a listener
+ * call on every branch. The CPU counts every branch anyway (one increment and one compare in the
+ * hook); this object only remembers where its own count started.
  */
 public final class BranchCounter {
-    private long count;
-    private long alarmAt = Long.MAX_VALUE;
     private final Runnable alarm;
+    private Cpu cpu;
+    private long base;
+    private long alarmIn = Long.MAX_VALUE;
 
     public BranchCounter(Runnable alarm) {
         this.alarm = alarm;
     }
 
-    void count() {
-        if (++count == alarmAt) {
-            alarm.run();
-        }
+    void attach(Cpu c) {
+        cpu = c;
+        base = c.branches;
+        arm();
     }
 
-    /** Branches counted since the last call; the count starts again from 0. */
+    void detach() {
+        cpu = null;
+    }
+
+    void alarm() {
+        alarm.run();
+    }
+
+    /** Branches counted since the last call (0 while detached); the count starts again from 0. */
     public long take() {
-        long n = count;
-        count = 0;
+        if (cpu == null) {
+            return 0;
+        }
+        long n = cpu.branches - base;
+        base = cpu.branches;
         return n;
     }
 
-    /** The alarm runs when this many more branches have been counted (Long.MAX_VALUE = never). */
+    /** The alarm runs when the count since the last {@link #take()} reaches {@code branches} (Long.MAX_VALUE = never). */
     public void alarmAfter(long branches) {
-        alarmAt = branches == Long.MAX_VALUE ? Long.MAX_VALUE : count + branches;
+        alarmIn = branches;
+        arm();
+    }
+
+    private void arm() {
+        if (cpu != null) {
+            cpu.branchAlarmAt = alarmIn == Long.MAX_VALUE ? Long.MAX_VALUE : base + alarmIn;
+        }
     }
 }

@@ -77,7 +77,13 @@ public final class Cpu {
     private LbrUnit lbr;
     /** Other observers of branches (tracers, profilers). */
     private BranchListener listener;
-    /** The vPMU's branch counter while a branch event counts (null otherwise: one null test per branch). */
+    /**
+     * Branches retired (taken or not) since creation, counted unconditionally so the cost is the
+     * same whether or not a vPMU branch event counts (no profile-dependent path in the hook).
+     */
+    long branches;
+    /** When {@link #branches} reaches this, the attached {@link BranchCounter}'s alarm runs. */
+    long branchAlarmAt = Long.MAX_VALUE;
     private BranchCounter branchCounter;
     private MsrBus msrBus;
     private CpuidTable cpuid = new CpuidTable();
@@ -809,9 +815,8 @@ public final class Cpu {
         if (l != null) {
             l.onBranch(from, to, BranchKind.of(kind), cpl);
         }
-        BranchCounter c = branchCounter;
-        if (c != null) {
-            c.count();
+        if (++branches == branchAlarmAt) {
+            branchCounter.alarm();
         }
     }
 
@@ -824,15 +829,24 @@ public final class Cpu {
         if (l != null) {
             l.onNotTaken(from);
         }
-        BranchCounter c = branchCounter;
-        if (c != null) {
-            c.count();
+        if (++branches == branchAlarmAt) {
+            branchCounter.alarm();
         }
     }
 
-    /** Attaches (or with null detaches) a counter of every branch retired, taken or not. */
+    /** Attaches (or with null detaches) a counter of the branches retired from now on, taken or not. */
     public void setBranchCounter(BranchCounter c) {
+        if (c == branchCounter) {
+            return;
+        }
+        if (branchCounter != null) {
+            branchCounter.detach();
+        }
         branchCounter = c;
+        branchAlarmAt = Long.MAX_VALUE;
+        if (c != null) {
+            c.attach(this);
+        }
     }
 
     // ------------------------------------------------------------------ executor

@@ -70,6 +70,22 @@ class ReportCommandTest {
         assertThat(s.err()).contains("--symbol needs --program");
     }
 
+    /** The benchmark's plumbing on a tiny workload (its figures are not checked here). */
+    @Test
+    void samplingBenchRunsInOneJvmAndInForks() {
+        CliRunner.Result one = CliRunner.run("bench", "sampling", "--forks", "0", "--rounds", "1", "--repeat", "1", "--warmup", "0");
+        assertThat(one.status()).as(one.err()).isZero();
+        assertThat(one.out()).contains("sampling every 10,000").contains("runs alternating in one JVM")
+                .containsPattern("sampling cost: vs LBR on without sampling [+-]\\d+\\.\\d%");
+        CliRunner.Result forked = CliRunner.run("bench", "sampling", "--forks", "1", "--rounds", "1", "--repeat", "1", "--warmup", "0",
+                "--period", "5000");
+        assertThat(forked.status()).as(forked.err()).isZero();
+        assertThat(forked.out()).contains("sampling every 5,000").contains("1 JVMs per mode");
+        assertThat(forked.err()).contains("fork round 1 of 1 done");
+        CliRunner.Result bad = CliRunner.run("bench", "sampling", "--period", "0");
+        assertThat(bad.status()).isEqualTo(2);
+    }
+
     @Test
     void readsLbrDumpsToo() throws Exception {
         Path dump = dir.resolve("lbr.json");
