@@ -8,13 +8,16 @@
 # Workloads: recursive fib(24), then the bytecode dispatcher of dispatch.S. Summary text
 # ("samples: N") goes to stdout (guest.program.stdout).
 #
-# Usage: lbr_sample [PERIOD [LBR [ROUNDS]]]  (guest.program.args). PERIOD defaults to 10000; 0 = no
-# counter, no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays clear. ROUNDS (default 1, at least 1)
-# repeats both workloads. `lbrvmm bench sampling` compares PERIOD 10000 with "0 1" and "0 0".
+# Usage: lbr_sample [PERIOD [LBR [ROUNDS [LBR_SELECT]]]]  (guest.program.args; decimal or 0x hex).
+# PERIOD defaults to 10000; 0 = no counter, no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays
+# clear. ROUNDS (default 1, at least 1) repeats both workloads. LBR_SELECT (default 0) is written
+# before the LBR is enabled: 0x3c4 is perf's call-stack mode (`perf record --call-graph lbr`: only
+# calls and returns, returns pop), which makes every sample the current call chain.
+# `lbrvmm bench sampling` compares PERIOD 10000 with "0 1" and "0 0".
 #
 # Serial stream (little-endian; `lbrvmm report` reads it; SampleFile.java documents the same):
-#   header  16 bytes: "LBRSMPL1", u8 LBR format (PERF_CAPABILITIES[5:0]), u8 depth (32),
-#                     u16 0, u32 PERIOD
+#   header  16 bytes: "LBRSMPL1", u8 LBR format (PERF_CAPABILITIES[5:0]), u8 depth (32 or 16),
+#                     u16 LBR_SELECT, u32 PERIOD
 #   sample  16 + 24*n bytes: u8 'S', u8 n, u16 0, u32 sequence number (1, 2, ...),
 #                     u64 interrupted RIP, then n records newest first, each the raw
 #                     u64 FROM_IP, TO_IP and LBR_INFO MSR values; only records with FROM != 0
@@ -47,6 +50,12 @@ _start:
         mov     32(%rsp), %rsi                  # argv[3]
         call    parse_u64
         mov     %rax, rounds(%rip)
+        cmp     $5, %rbx
+        jb      1f
+        mov     40(%rsp), %rsi                  # argv[4]
+        call    parse_u64
+        mov     %ax, lbr_select(%rip)
+        mov     %ax, file_header+10(%rip)
 1:
         SET_GATE VECTOR, pmi_handler            # the PMI vector's IDT gate
         lidt    idtr(%rip)
@@ -77,6 +86,10 @@ _start:
         wrmsr
         cmpq    $0, lbr_on(%rip)
         je      2f
+        mov     $0x1c8, %ecx                    # LBR_SELECT (0 = every branch, both rings)
+        movzwl  lbr_select(%rip), %eax
+        xor     %edx, %edx
+        wrmsr
         mov     $0x1d9, %ecx                    # DEBUGCTL
         mov     $DEBUGCTL_VALUE, %eax
         xor     %edx, %edx
@@ -136,9 +149,11 @@ serial_out:
         rep outsb
         ret
 
-# parse_u64: decimal string at (%rsi) -> %rax
+# parse_u64: decimal, or hexadecimal after "0x", string at (%rsi) -> %rax
 parse_u64:
         xor     %eax, %eax
+        cmpw    $0x7830, (%rsi)                 # "0x"
+        je      3f
 1:      movzbl  (%rsi), %ecx
         sub     $'0', %ecx
         cmp     $9, %ecx
@@ -148,6 +163,20 @@ parse_u64:
         inc     %rsi
         jmp     1b
 2:      ret
+3:      add     $2, %rsi
+4:      movzbl  (%rsi), %ecx
+        lea     -'0'(%rcx), %edx
+        cmp     $9, %edx
+        jbe     5f
+        or      $0x20, %ecx                     # lower case
+        lea     -'a'(%rcx), %edx
+        cmp     $5, %edx
+        ja      2b
+        add     $10, %edx
+5:      shl     $4, %rax
+        add     %rdx, %rax
+        inc     %rsi
+        jmp     4b
 
         .include "fib.inc"
 
@@ -270,6 +299,7 @@ seq:    .quad   0
 period: .quad   0
 lbr_on: .quad   1
 rounds: .quad   1
+lbr_select: .word 0
 depth:  .quad   16
 has_info: .byte 0
 file_header:

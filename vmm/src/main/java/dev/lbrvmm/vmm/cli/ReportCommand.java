@@ -127,8 +127,11 @@ final class ReportCommand implements Callable<Integer> {
         if (src.header() == null) {
             return String.format(Locale.ROOT, "%s: %s, %,d vCPU stack%s", src.file(), src.kind(), src.samples(), src.samples() == 1 ? "" : "s");
         }
-        return String.format(Locale.ROOT, "%s: %s, %,d samples, one per %,d branches, LBR format %d, depth %d", src.file(), src.kind(),
-                src.samples(), src.header().period(), src.header().lbrFormat(), src.header().depth());
+        int select = src.header().lbrSelect();
+        return String.format(Locale.ROOT, "%s: %s, %,d samples, one per %,d branches, LBR format %d, depth %d%s", src.file(), src.kind(),
+                src.samples(), src.header().period(), src.header().lbrFormat(), src.header().depth(),
+                select == 0 ? "" : String.format(", LBR_SELECT %#x%s", select,
+                        (select & dev.lbrvmm.vmm.report.Sample.EN_CALLSTACK) != 0 ? " (call-stack mode: stacks are call chains)" : ""));
     }
 
     private void printTable(BranchTable table, ProgramImage image) {

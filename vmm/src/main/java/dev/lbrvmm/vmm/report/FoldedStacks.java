@@ -8,8 +8,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Call stacks in the "folded" format flame-graph tools read ({@code root;caller;leaf count}),
- * reconstructed from each sample's branch records, newest to oldest: the leaf is the function of
+ * Call stacks in the "folded" format flame-graph tools read ({@code root;caller;leaf count}).
+ * Samples taken in LBR call-stack mode (LBR_SELECT.EN_CALLSTACK, perf's {@code --call-graph lbr})
+ * hold the open calls themselves: the stack is their callers, complete while it fits the LBR.
+ * Otherwise the stack is reconstructed from each sample's branch records, newest to oldest: the leaf is the function of
  * the sampled address; a return seen going back means we were deeper at that time (one more
  * level to skip), a call at depth zero names the caller of the current frame. Interrupts and
  * IRETs are skipped, as is the PMI's own record (FROM = the interrupted RIP). The window
@@ -32,6 +34,14 @@ public final class FoldedStacks {
     List<String> stackOf(Sample s) {
         List<String> frames = new ArrayList<>();
         frames.add(program.function(s.leafAddress()));
+        if (s.callStack()) {
+            // call-stack mode: every record is a call still open, innermost first; its FROM is in the caller
+            for (LbrSnapshot.Entry e : s.branches()) {
+                frames.add(program.function(e.from()));
+            }
+            Collections.reverse(frames);
+            return frames;
+        }
         int deeper = 0;
         for (LbrSnapshot.Entry e : s.branches()) {
             if (e.index() == 0 && e.from() == s.ip()) {

@@ -1,5 +1,6 @@
 package dev.lbrvmm.vmm.report;
 
+import dev.lbrvmm.vmm.cpu.DebugCtl;
 import dev.lbrvmm.vmm.cpu.LbrSnapshot;
 import java.util.List;
 
@@ -10,8 +11,17 @@ import java.util.List;
  * @param ip       the interrupted RIP; -1 when the source has none (an LBR dump)
  * @param branches the LBR records, newest first, decoded (from, to, mispredicted, cycles)
  * @param origin   where it came from, for messages ("samples.bin sample 12", "lbr.json vcpu 0")
+ * @param lbrSelect the LBR_SELECT the records were taken with (call-stack mode: the records are
+ *                  the call chain, innermost call first)
  */
-public record Sample(long seq, long ip, List<LbrSnapshot.Entry> branches, String origin) {
+public record Sample(long seq, long ip, List<LbrSnapshot.Entry> branches, String origin, long lbrSelect) {
+
+    /** LBR_SELECT.EN_CALLSTACK (bit 9): returns popped the records, so they are the current calls. */
+    public static final long EN_CALLSTACK = 1L << 9;
+
+    public boolean callStack() {
+        return (lbrSelect & EN_CALLSTACK) != 0;
+    }
 
     /** The address the sample is attributed to: the interrupted RIP, else the newest record's target. */
     public long leafAddress() {

@@ -17,7 +17,7 @@ import java.util.function.LongConsumer;
  * run needs no more memory than its samples. Little-endian:
  *
  * <pre>
- * header   16 bytes: "LBRSMPL1", u8 LBR format, u8 depth, u16 0, u32 period (branches)
+ * header   16 bytes: "LBRSMPL1", u8 LBR format, u8 depth, u16 LBR_SELECT, u32 period (branches)
  * sample   16 + 24*n bytes: u8 'S', u8 n (at most depth), u16 0, u32 sequence number (1, 2, ...),
  *          u64 interrupted RIP, n records newest first: raw u64 FROM_IP, TO_IP, LBR_INFO MSR values
  * trailer  8 bytes: u8 'E', 3 zero bytes, u32 number of samples
@@ -31,7 +31,7 @@ public final class SampleFile {
     static final int HEADER = 16, SAMPLE_HEADER = 16, RECORD = 24, TRAILER = 8;
 
     /** The file header. */
-    public record Header(int lbrFormat, int depth, long period) {}
+    public record Header(int lbrFormat, int depth, int lbrSelect, long period) {}
 
     private SampleFile() {}
 
@@ -65,7 +65,7 @@ public final class SampleFile {
         }
         int format = r.u8("the file header");
         int depth = r.u8("the file header");
-        r.u16("the file header");
+        int lbrSelect = r.u16("the file header");
         long period = r.u32("the file header");
         if (format > LbrFormat.INFO2) {
             throw new ReportInputException(name + ": byte 0x8: LBR format " + format + " is not one of 0-7");
@@ -73,7 +73,7 @@ public final class SampleFile {
         if (depth == 0) {
             throw new ReportInputException(name + ": byte 0x9: LBR depth 0");
         }
-        Header header = new Header(format, depth, period);
+        Header header = new Header(format, depth, lbrSelect, period);
         long expectSeq = 1;
         while (true) {
             long at = r.offset;
@@ -124,7 +124,7 @@ public final class SampleFile {
                 branches.add(new LbrSnapshot.Entry(i, LbrFormat.decodeFrom(format, fromMsr), LbrFormat.decodeTo(format, fromMsr, toMsr),
                         mispred, cycles));
             }
-            sink.accept(new Sample(seq, ip, List.copyOf(branches), name + " sample " + seq));
+            sink.accept(new Sample(seq, ip, List.copyOf(branches), name + " sample " + seq, lbrSelect));
             progress.accept(r.offset);
             expectSeq++;
         }

@@ -36,7 +36,7 @@ public final class SampleReader {
             }
             List<LbrSnapshot> stacks = LbrStackJson.read(file);
             for (int i = 0; i < stacks.size(); i++) {
-                counting.accept(new Sample(i + 1, -1, stacks.get(i).entries(), file + " vcpu " + i));
+                counting.accept(new Sample(i + 1, -1, stacks.get(i).entries(), file + " vcpu " + i, stacks.get(i).lbrSelect()));
             }
             progress.accept(Files.size(file));
             return new Source(file, "LBR dump", null, n[0]);

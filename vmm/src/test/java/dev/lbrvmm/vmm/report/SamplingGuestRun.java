@@ -31,6 +31,8 @@ final class SamplingGuestRun {
 
     /** The {@code depth} newest expected records at each PMI, newest first, as {from, to}. */
     final List<long[][]> expectedAtPmi = new ArrayList<>();
+    /** The calls still open at each PMI (the LBR's content in call-stack mode), innermost first, as {from, to}. */
+    final List<long[][]> openCallsAtPmi = new ArrayList<>();
     final Path samples;
     long branches;
 
@@ -50,6 +52,7 @@ final class SamplingGuestRun {
             v.setBranchTracer(new BranchListener() {
                 final long[] from = new long[64];
                 final long[] to = new long[64];
+                final java.util.ArrayDeque<long[]> calls = new java.util.ArrayDeque<>();
                 long n;
                 boolean inHandler;
 
@@ -67,7 +70,13 @@ final class SamplingGuestRun {
                     if (!pmi || pmiRecorded) {
                         keep(f, t);
                     }
+                    if (kind == BranchKind.NEAR_REL_CALL || kind == BranchKind.NEAR_IND_CALL) {
+                        calls.push(new long[] {f, t});
+                    } else if (kind == BranchKind.NEAR_RET && !calls.isEmpty()) {
+                        calls.pop();
+                    }
                     if (pmi) {
+                        openCallsAtPmi.add(calls.stream().limit(depth).toArray(long[][]::new));
                         inHandler = true;
                         long[][] window = new long[(int) Math.min(depth, n)][];
                         for (int k = 0; k < window.length; k++) {

@@ -73,6 +73,36 @@ class SamplingGuestTest {
         }
     }
 
+    /**
+     * LBR_SELECT = 0x3c4 (perf's call-stack mode: only calls and returns, returns pop): every
+     * sample is exactly the chain of calls open at the PMI, and the folded stacks are complete,
+     * rooted at _start, with as many fib frames as the recursion was deep.
+     */
+    @Test
+    void inCallStackModeEverySampleIsTheOpenCallChain(@TempDir Path dir) throws Exception {
+        SamplingGuestRun cs = new SamplingGuestRun(dir, 32, false, "guest.program.args=[\"10000\", \"1\", \"1\", \"0x3c4\"]");
+        List<Sample> got = cs.read();
+        assertThat(got).hasSize(cs.openCallsAtPmi.size()).hasSizeGreaterThan(50);
+        FoldedStacks folded = new FoldedStacks(program);
+        for (int i = 0; i < got.size(); i++) {
+            Sample s = got.get(i);
+            assertThat(s.callStack()).isTrue();
+            long[][] open = cs.openCallsAtPmi.get(i);
+            assertThat(s.branches()).as("sample %d", i + 1).hasSize(open.length);
+            for (int k = 0; k < open.length; k++) {
+                LbrSnapshot.Entry e = s.branches().get(k);
+                assertThat(new long[] {e.from(), e.to()}).as("sample %d call %d", i + 1, k).containsExactly(open[k]);
+            }
+            List<String> stack = folded.stackOf(s);
+            assertThat(stack.get(0)).isEqualTo("_start");
+            assertThat(stack.size()).isEqualTo(open.length + 1);
+            folded.add(s);
+        }
+        assertThat(folded.counts().keySet()).allMatch(k -> k.startsWith("_start;"))
+                .anyMatch(k -> k.startsWith("_start;fib;fib;fib;fib;fib;fib;fib;fib;fib;fib"))
+                .anyMatch(k -> k.equals("_start;op_call;mix_rot"));
+    }
+
     @Test
     void onFibTheHottestBranchesAreItsTwoCallsAndTheBaseCaseJump() {
         BranchTable table = new BranchTable();
