@@ -7,10 +7,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * One self-contained page (no scripts or files fetched; opens offline): a summary, a flame graph
+ * One self-contained page (nothing fetched: no files, no network; opens offline): a summary, a flame graph
  * of the folded stacks, a branch-hotness bar chart and the top of the branch table, as inline
  * SVG. It is well-formed XHTML, so XML tools (and the tests) can parse it; hovering a frame or
- * bar shows its full text (SVG title).
+ * bar shows its full text (SVG title), clicking a frame zooms to it (a few lines of inline script).
  */
 public final class FlameGraphHtml {
     static final int WIDTH = 1200, FRAME_HEIGHT = 18, BAR_HEIGHT = 20, CHART_ROWS = 20, TABLE_ROWS = 50;
@@ -63,7 +63,7 @@ public final class FlameGraphHtml {
         for (String s : summary) {
             b.append("<li>").append(esc(s)).append("</li>\n");
         }
-        b.append("</ul>\n<h2>Flame graph (call stacks from the branch records)</h2>\n");
+        b.append("</ul>\n<h2>Flame graph (call stacks from the branch records; click a frame to zoom, the root to zoom out)</h2>\n");
         flameGraph(b, tree(stacks.counts()));
         List<BranchTable.Row> rows = table.rows();
         b.append("<h2>Branch hotness (top ").append(Math.min(CHART_ROWS, rows.size())).append(")</h2>\n");
@@ -77,7 +77,7 @@ public final class FlameGraphHtml {
                     .append("</td><td class=\"n\">").append(Double.isNaN(r.mispredictRate()) ? "-" : percent(r.mispredictRate()))
                     .append("</td></tr>\n");
         }
-        b.append("</table>\n</body>\n</html>\n");
+        b.append("</table>\n").append(ZOOM_SCRIPT).append("\n</body>\n</html>\n");
         return b.toString();
     }
 
@@ -95,14 +95,10 @@ public final class FlameGraphHtml {
     private static void frame(StringBuilder b, Node n, double x, double w, int level, int depth, long total) {
         double y = (depth - 1 - level) * FRAME_HEIGHT;
         String label = n.name + " (" + n.value + (n.value == 1 ? " sample, " : " samples, ") + percent((double) n.value / total) + ")";
-        b.append(String.format(Locale.ROOT, "<g><title>%s</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>",
-                esc(label), x, y, Math.max(w - 0.5, 0.1), FRAME_HEIGHT - 1, warm(n.name)));
-        int chars = (int) ((w - 6) / 7.2);
-        if (chars >= 3) {
-            String t = n.name.length() <= chars ? n.name : n.name.substring(0, chars - 2) + "..";
-            b.append(String.format(Locale.ROOT, "<text x=\"%.2f\" y=\"%.1f\">%s</text>", x + 3, y + FRAME_HEIGHT - 5, esc(t)));
-        }
-        b.append("</g>\n");
+        b.append(String.format(Locale.ROOT, "<g class=\"frame\" data-x=\"%.4f\" data-w=\"%.4f\" data-l=\"%d\" data-name=\"%s\">"
+                + "<title>%s</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>",
+                x, w, level, esc(n.name), esc(label), x, y, Math.max(w - 0.5, 0.1), FRAME_HEIGHT - 1, warm(n.name)));
+        b.append(String.format(Locale.ROOT, "<text x=\"%.2f\" y=\"%.1f\">%s</text></g>%n", x + 3, y + FRAME_HEIGHT - 5, esc(fit(n.name, w))));
         double cx = x;
         for (Node c : n.children.values()) {
             double cw = w * c.value / n.value;
@@ -110,6 +106,45 @@ public final class FlameGraphHtml {
             cx += cw;
         }
     }
+
+    /** The name cut to what fits a frame of width w (monospace 12px), or nothing. The script does the same on zoom. */
+    static String fit(String name, double w) {
+        int chars = (int) ((w - 6) / 7.2);
+        if (chars < 3) {
+            return "";
+        }
+        return name.length() <= chars ? name : name.substring(0, chars - 2) + "..";
+    }
+
+    /**
+     * Click a frame to zoom to it (its ancestors stretch to full width, frames beside it hide);
+     * click the root to zoom out. Inline and offline; written without characters XML would need
+     * escaped, so the page stays well-formed.
+     */
+    private static final String ZOOM_SCRIPT = String.join("\n",
+            "<script type=\"text/javascript\">//<![CDATA[",
+            "(function () {",
+            "  var W = " + WIDTH + ";",
+            "  var frames = Array.prototype.slice.call(document.querySelectorAll('g.frame'));",
+            "  function fit(name, w) { var c = Math.floor((w - 6) / 7.2); if (c < 3) return ''; return name.length <= c ? name : name.substring(0, c - 2) + '..'; }",
+            "  function zoom(target) {",
+            "    var x0 = +target.dataset.x, w0 = +target.dataset.w, l0 = +target.dataset.l;",
+            "    frames.forEach(function (g) {",
+            "      var x = +g.dataset.x, w = +g.dataset.w, l = +g.dataset.l;",
+            "      var inside = x + 1e-6 >= x0 && x + w <= x0 + w0 + 1e-6;",
+            "      var below = !(l >= l0) && x <= x0 + 1e-6 && x + w + 1e-6 >= x0 + w0;",
+            "      var show = (inside && l >= l0) || below;",
+            "      g.style.display = show ? '' : 'none';",
+            "      if (!show) return;",
+            "      var nx = below ? 0 : (x - x0) * W / w0, nw = below ? W : w * W / w0;",
+            "      var r = g.querySelector('rect'), t = g.querySelector('text');",
+            "      r.setAttribute('x', nx); r.setAttribute('width', Math.max(nw - 0.5, 0.1));",
+            "      t.setAttribute('x', nx + 3); t.textContent = fit(g.dataset.name, nw);",
+            "    });",
+            "  }",
+            "  frames.forEach(function (g) { g.style.cursor = 'pointer'; g.addEventListener('click', function () { zoom(g); }); });",
+            "})();",
+            "//]]></script>");
 
     private static void hotness(StringBuilder b, List<BranchTable.Row> rows, long records, ProgramImage program) {
         List<BranchTable.Row> top = new ArrayList<>(rows.subList(0, Math.min(CHART_ROWS, rows.size())));

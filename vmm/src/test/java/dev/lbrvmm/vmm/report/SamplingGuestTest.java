@@ -186,7 +186,16 @@ class SamplingGuestTest {
         assertThat(chart).contains("fib+0xc -> fib").contains("dispatch+0x8 -> op_call");
         assertThat(((Number) xp.evaluate("count(//h:table/h:tr)", doc, javax.xml.xpath.XPathConstants.NUMBER)).intValue())
                 .isEqualTo(1 + Math.min(50, table.rows().size()));
-        assertThat(html).doesNotContain("<script").doesNotContain("http://www.w3.org/2000/svg\" href").doesNotContain("src=");
+        // self-contained: nothing fetched (the only URLs are the XML namespaces)
+        assertThat(html).doesNotContain("src=").doesNotContain("href=").doesNotContain("@import").doesNotContain("url(");
+        assertThat(html.replace("http://www.w3.org/1999/xhtml", "").replace("http://www.w3.org/2000/svg", "")).doesNotContain("http");
+        // every frame carries what the zoom script needs
+        org.w3c.dom.NodeList g = (org.w3c.dom.NodeList) xp.evaluate("//s:svg[@class='flamegraph']/s:g", doc, javax.xml.xpath.XPathConstants.NODESET);
+        for (int i = 0; i < g.getLength(); i++) {
+            org.w3c.dom.Element e = (org.w3c.dom.Element) g.item(i);
+            assertThat(e.getAttribute("data-name")).isNotEmpty();
+            assertThat(Double.parseDouble(e.getAttribute("data-w"))).isPositive();
+        }
     }
 
     @Test
