@@ -31,32 +31,26 @@
         VECTOR = 0xf0
         COM1 = 0x3f8
         DEBUGCTL_VALUE = 0x801                  # LBR | FREEZE_LBRS_ON_PMI
+# ARG N, VAR: VAR = argv[N] parsed as a number, when the guest has that many arguments (%rbx = argc)
+        .macro  ARG n, var
+        cmp     $\n+1, %rbx
+        jb      9f
+        mov     8+8*\n(%rsp), %rsi
+        call    parse_u64
+        mov     %rax, \var(%rip)
+9:
+        .endm
+
         .globl  _start
 _start:
         mov     (%rsp), %rbx                    # argc
         movq    $DEFAULT_PERIOD, period(%rip)
-        cmp     $2, %rbx
-        jb      1f
-        mov     16(%rsp), %rsi                  # argv[1]
-        call    parse_u64
-        mov     %rax, period(%rip)
-        cmp     $3, %rbx
-        jb      1f
-        mov     24(%rsp), %rsi                  # argv[2]
-        call    parse_u64
-        mov     %rax, lbr_on(%rip)
-        cmp     $4, %rbx
-        jb      1f
-        mov     32(%rsp), %rsi                  # argv[3]
-        call    parse_u64
-        mov     %rax, rounds(%rip)
-        cmp     $5, %rbx
-        jb      1f
-        mov     40(%rsp), %rsi                  # argv[4]
-        call    parse_u64
-        mov     %ax, lbr_select(%rip)
+        ARG     1, period
+        ARG     2, lbr_on
+        ARG     3, rounds
+        ARG     4, lbr_select
+        mov     lbr_select(%rip), %ax
         mov     %ax, file_header+10(%rip)
-1:
         SET_GATE VECTOR, pmi_handler            # the PMI vector's IDT gate
         lidt    idtr(%rip)
 
@@ -299,7 +293,7 @@ seq:    .quad   0
 period: .quad   0
 lbr_on: .quad   1
 rounds: .quad   1
-lbr_select: .word 0
+lbr_select: .quad 0
 depth:  .quad   16
 has_info: .byte 0
 file_header:
