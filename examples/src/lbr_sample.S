@@ -8,11 +8,16 @@
 # Workloads: recursive fib(24), then the bytecode dispatcher of dispatch.S. Summary text
 # ("samples: N") goes to stdout (guest.program.stdout).
 #
-# Usage: lbr_sample [PERIOD [LBR [ROUNDS [LBR_SELECT]]]]  (guest.program.args; decimal or 0x hex).
+# Usage: lbr_sample [PERIOD [LBR [ROUNDS [LBR_SELECT [TEXT]]]]]  (guest.program.args; decimal or 0x hex).
 # PERIOD defaults to 10000; 0 = no counter, no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays
 # clear. ROUNDS (default 1, at least 1) repeats both workloads. LBR_SELECT (default 0) is written
 # before the LBR is enabled: 0x3c4 is perf's call-stack mode (`perf record --call-graph lbr`: only
-# calls and returns, returns pop), which makes every sample the current call chain.
+# calls and returns, returns pop), which makes every sample the current call chain. TEXT = 1 sends
+# each record below as one text line instead (fields in lower-case hex without 0x, separated by
+# spaces; about 4x the guest instructions per sample):
+#   LBRSMPL1 <format> <depth> <LBR_SELECT> <PERIOD>
+#   S <seq> <ip> <n> <from>/<to>/<info> ...      (n records, newest first)
+#   E <number of samples>
 # `lbrvmm bench sampling` compares PERIOD 10000 with "0 1" and "0 0".
 #
 # Serial stream (little-endian; `lbrvmm report` reads it; SampleFile.java documents the same):
@@ -49,6 +54,7 @@ _start:
         ARG     2, lbr_on
         ARG     3, rounds
         ARG     4, lbr_select
+        ARG     5, text_mode
         mov     lbr_select(%rip), %ax
         mov     %ax, file_header+10(%rip)
         SET_GATE VECTOR, pmi_handler            # the PMI vector's IDT gate
@@ -68,7 +74,7 @@ _start:
         mov     %eax, file_header+12(%rip)
         lea     file_header(%rip), %rsi
         mov     $16, %ecx
-        call    serial_out
+        call    send
 
         mov     $0x1b, %ecx                     # IA32_APIC_BASE: x2APIC on
         rdmsr
@@ -119,7 +125,7 @@ _start:
         mov     %eax, trailer+4(%rip)
         lea     trailer(%rip), %rsi
         mov     $8, %ecx
-        call    serial_out
+        call    send
         PRINT   m_done, m_done_len
         mov     seq(%rip), %rdi
         call    print_u64
@@ -137,10 +143,105 @@ arm:
         wrmsr
         ret
 
+# send: the binary record (header, sample or trailer) of %ecx bytes at (%rsi) to COM1, as it is
+# or, in text mode, as one line
+send:
+        cmpq    $0, text_mode(%rip)
+        je      serial_out
+        push    %rbx
+        push    %r8
+        mov     %rsi, %rbx
+        lea     text_buf(%rip), %rdi
+        cmpb    $'S', (%rbx)
+        je      1f
+        cmpb    $'E', (%rbx)
+        je      3f
+        mov     (%rbx), %rax                    # the header: "LBRSMPL1" then fields
+        mov     %rax, (%rdi)
+        add     $8, %rdi
+        movzbl  8(%rbx), %eax                   # format
+        call    put_field
+        movzbl  9(%rbx), %eax                   # depth
+        call    put_field
+        movzwl  10(%rbx), %eax                  # LBR_SELECT
+        call    put_field
+        mov     12(%rbx), %eax                  # period
+        call    put_field
+        jmp     4f
+3:      movb    $'E', (%rdi)                    # the trailer: E count
+        inc     %rdi
+        mov     4(%rbx), %eax
+        call    put_field
+        jmp     4f
+1:      movb    $'S', (%rdi)                    # a sample: S seq ip n from/to/info...
+        inc     %rdi
+        mov     4(%rbx), %eax
+        call    put_field
+        mov     8(%rbx), %rax
+        call    put_field
+        movzbl  1(%rbx), %r8d
+        mov     %r8, %rax
+        call    put_field
+        add     $16, %rbx
+2:      test    %r8d, %r8d
+        jz      4f
+        mov     (%rbx), %rax
+        call    put_field
+        movb    $'/', (%rdi)
+        inc     %rdi
+        mov     8(%rbx), %rax
+        call    put_hex
+        movb    $'/', (%rdi)
+        inc     %rdi
+        mov     16(%rbx), %rax
+        call    put_hex
+        add     $24, %rbx
+        dec     %r8d
+        jmp     2b
+4:      movb    $'\n', (%rdi)
+        inc     %rdi
+        lea     text_buf(%rip), %rsi
+        mov     %rdi, %rcx
+        sub     %rsi, %rcx
+        pop     %r8
+        pop     %rbx
+        # fall through
+
 # serial_out: %ecx bytes at (%rsi) to COM1, one string-I/O exit per page
 serial_out:
         mov     $COM1, %dx
         rep outsb
+        ret
+
+# put_field: a space, then %rax as put_hex does
+put_field:
+        movb    $' ', (%rdi)
+        inc     %rdi
+        # fall through
+# put_hex: %rax in lower-case hexadecimal without leading zeros at (%rdi), advancing %rdi.
+# Clobbers %rcx and %rdx.
+put_hex:
+        mov     $60, %ecx
+1:      mov     %rax, %rdx
+        shr     %cl, %rdx
+        test    $15, %dl
+        jnz     2f
+        sub     $4, %ecx
+        jns     1b
+        movb    $'0', (%rdi)
+        inc     %rdi
+        ret
+2:      mov     %rax, %rdx
+        shr     %cl, %rdx
+        and     $15, %edx
+        cmp     $10, %edx
+        jb      3f
+        add     $'a'-'0'-10, %edx
+3:      add     $'0', %edx
+        mov     %dl, (%rdi)
+        inc     %rdi
+        sub     $4, %ecx
+        jns     2b
         ret
 
 # parse_u64: decimal, or hexadecimal after "0x", string at (%rsi) -> %rax
@@ -252,7 +353,7 @@ pmi_handler:
         mov     %rsi, %rcx
         sub     %rdi, %rcx
         mov     %rdi, %rsi
-        call    serial_out
+        call    send
 
         mov     $0x390, %ecx                    # GLOBAL_OVF_CTRL: clear counter 0's overflow
         mov     $1, %eax
@@ -294,6 +395,7 @@ period: .quad   0
 lbr_on: .quad   1
 rounds: .quad   1
 lbr_select: .quad 0
+text_mode: .quad 0
 depth:  .quad   16
 has_info: .byte 0
 file_header:
@@ -308,5 +410,7 @@ trailer:
 sample: .byte   'S', 0
         .word   0
         .skip   12 + 32*24
+        .align  4096
+text_buf: .skip 4096                            # one text sample: at most 32 x 52 + 60 bytes
         .align  16
 idt:    .skip   256*16

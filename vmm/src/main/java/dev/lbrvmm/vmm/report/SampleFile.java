@@ -24,7 +24,8 @@ import java.util.function.LongConsumer;
  * </pre>
  *
  * The raw MSR values are decoded with the header's LBR format ({@link LbrFormat}), so the guest
- * does no work beyond copying them. Errors name the file, the byte offset and the sample.
+ * does no work beyond copying them. Errors name the file, the byte offset and the sample. The
+ * guest's text form of the same records is read by {@link SampleTextFile}.
  */
 public final class SampleFile {
     static final byte[] MAGIC = {'L', 'B', 'R', 'S', 'M', 'P', 'L', '1'};
@@ -35,11 +36,16 @@ public final class SampleFile {
 
     private SampleFile() {}
 
-    /** True when the file starts with the sample stream's magic. */
-    public static boolean looksLikeSampleFile(Path file) throws IOException {
+    /** How a file starts: the binary stream, its text form (the magic and a space), or neither. */
+    public enum Kind { BINARY, TEXT, OTHER }
+
+    public static Kind kindOf(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            byte[] b = in.readNBytes(MAGIC.length);
-            return java.util.Arrays.equals(b, MAGIC);
+            byte[] b = in.readNBytes(MAGIC.length + 1);
+            if (b.length < MAGIC.length || !java.util.Arrays.equals(b, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+                return Kind.OTHER;
+            }
+            return b.length > MAGIC.length && b[MAGIC.length] == ' ' ? Kind.TEXT : Kind.BINARY;
         }
     }
 
@@ -119,15 +125,19 @@ public final class SampleFile {
                 long fromMsr = r.u64(rec);
                 long toMsr = r.u64(rec);
                 long info = r.u64(rec);
-                Boolean mispred = LbrFormat.hasMispredict(format) ? LbrFormat.decodeMispred(format, fromMsr, info) : null;
-                Integer cycles = LbrFormat.hasCycles(format) ? LbrFormat.decodeCycles(format, toMsr, info) : null;
-                branches.add(new LbrSnapshot.Entry(i, LbrFormat.decodeFrom(format, fromMsr), LbrFormat.decodeTo(format, fromMsr, toMsr),
-                        mispred, cycles));
+                branches.add(decode(format, i, fromMsr, toMsr, info));
             }
             sink.accept(new Sample(seq, ip, List.copyOf(branches), name + " sample " + seq, lbrSelect));
             progress.accept(r.offset);
             expectSeq++;
         }
+    }
+
+    /** One record from its raw FROM_IP, TO_IP and LBR_INFO values, as the LBR format lays them out. */
+    static LbrSnapshot.Entry decode(int format, int index, long fromMsr, long toMsr, long info) {
+        Boolean mispred = LbrFormat.hasMispredict(format) ? LbrFormat.decodeMispred(format, fromMsr, info) : null;
+        Integer cycles = LbrFormat.hasCycles(format) ? LbrFormat.decodeCycles(format, toMsr, info) : null;
+        return new LbrSnapshot.Entry(index, LbrFormat.decodeFrom(format, fromMsr), LbrFormat.decodeTo(format, fromMsr, toMsr), mispred, cycles);
     }
 
     /** Little-endian reads that know their offset and say what was cut short. */

@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
- * Opens what {@code lbrvmm report} is given: the sampling guest's serial stream (by its magic) or
+ * Opens what {@code lbrvmm report} is given: the sampling guest's serial stream, binary or text (by its magic), or
  * an LBR dump ({@code --dump-lbr}, {@code query-lbr} output saved as a file), where each vCPU's
  * stack is one sample without an interrupted RIP.
  */
@@ -30,9 +30,14 @@ public final class SampleReader {
             sink.accept(s);
         };
         try {
-            if (SampleFile.looksLikeSampleFile(file)) {
-                SampleFile.Header h = SampleFile.read(file, counting, progress);
-                return new Source(file, "lbr_sample stream", h, n[0]);
+            switch (SampleFile.kindOf(file)) {
+                case BINARY -> {
+                    return new Source(file, "lbr_sample stream", SampleFile.read(file, counting, progress), n[0]);
+                }
+                case TEXT -> {
+                    return new Source(file, "lbr_sample text stream", SampleTextFile.read(file, counting, progress), n[0]);
+                }
+                default -> { }
             }
             List<LbrSnapshot> stacks = LbrStackJson.read(file);
             for (int i = 0; i < stacks.size(); i++) {

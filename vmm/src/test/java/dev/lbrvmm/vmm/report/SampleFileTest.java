@@ -100,6 +100,57 @@ class SampleFileTest {
         assertThatThrownBy(() -> read(extra)).hasMessageContaining("data after the trailer");
     }
 
+    static final String TEXT = """
+            LBRSMPL1 5 20 3c4 2710
+            S 1 401001 2 401100/401200/8000000000000007 401300/401400/3
+            S 2 401002 1 401100/401200/5
+            E 2
+            """;
+
+    Path text(String t) throws Exception {
+        Path p = dir.resolve("s.txt");
+        Files.writeString(p, t);
+        return p;
+    }
+
+    List<Sample> readText(String t) throws Exception {
+        List<Sample> out = new ArrayList<>();
+        SampleReader.Source src = SampleReader.read(text(t), out::add, x -> { });
+        assertThat(src.kind()).isEqualTo("lbr_sample text stream");
+        return out;
+    }
+
+    @Test
+    void textStreamsDecodeLikeBinaryOnes() throws Exception {
+        List<Sample> s = readText(TEXT);
+        assertThat(s).hasSize(2);
+        assertThat(s.get(0).ip()).isEqualTo(0x401001L);
+        assertThat(s.get(0).callStack()).isTrue();
+        assertThat(s.get(0).branches().get(0).mispredicted()).isTrue();
+        assertThat(s.get(0).branches().get(0).cycles()).isEqualTo(7);
+        assertThat(s.get(0).branches().get(1).to()).isEqualTo(0x401400L);
+        assertThat(s.get(1).origin()).endsWith("s.txt:3 sample 2");
+    }
+
+    @Test
+    void badOrTruncatedTextNamesTheLine() throws Exception {
+        String noEnd = TEXT.substring(0, TEXT.indexOf("E 2"));
+        assertThatThrownBy(() -> readText(noEnd)).isInstanceOf(ReportInputException.class)
+                .hasMessageContaining("s.txt:3: the file ends after sample 2 without its E line");
+        String cutLine = TEXT.substring(0, TEXT.indexOf(" 401300/"));
+        assertThatThrownBy(() -> readText(cutLine)).hasMessageContaining("s.txt:2: sample 1 declares 2 records but the line has 1");
+        assertThatThrownBy(() -> readText(TEXT.replace("401300/401400/3", "401300/40z400/3")))
+                .hasMessageContaining("s.txt:2: sample 1 record 1 to: \"40z400\" is not a 64-bit hexadecimal number");
+        assertThatThrownBy(() -> readText(TEXT.replace("401300/401400/3", "401300:401400")))
+                .hasMessageContaining("s.txt:2: sample 1 record 1: expected from/to/info");
+        assertThatThrownBy(() -> readText(TEXT.replace("S 2 ", "S 7 "))).hasMessageContaining("s.txt:3: sample 2 has number 7");
+        assertThatThrownBy(() -> readText(TEXT.replace("E 2", "E 3"))).hasMessageContaining("s.txt:4: the E line counts 3 samples but the file holds 2");
+        assertThatThrownBy(() -> readText(TEXT.replace("S 2 401002", "X 2 401002"))).hasMessageContaining("s.txt:3: sample 2: expected \"S seq");
+        assertThatThrownBy(() -> readText(TEXT + "S 3 0 0\n")).hasMessageContaining("s.txt:5: text after the E line");
+        assertThatThrownBy(() -> readText("LBRSMPL1 5 20\n")).hasMessageContaining("s.txt:1: expected the header");
+        assertThatThrownBy(() -> readText("LBRSMPL1 9 20 0 1\nE 0\n")).hasMessageContaining("s.txt:1: LBR format 9 is not one of 0-7");
+    }
+
     @Test
     void lbrDumpsAreReadAndTheirErrorsNamed() throws Exception {
         Path ok = dir.resolve("lbr.json");

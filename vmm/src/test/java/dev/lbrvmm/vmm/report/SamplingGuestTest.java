@@ -103,6 +103,20 @@ class SamplingGuestTest {
                 .anyMatch(k -> k.equals("_start;op_call;mix_rot"));
     }
 
+    /** The guest's text form carries the same samples as its binary stream (the run is deterministic). */
+    @Test
+    void textModeSendsTheSameSamples(@TempDir Path dir) throws Exception {
+        SamplingGuestRun text = new SamplingGuestRun(dir, 32, true, "guest.program.args=[\"10000\", \"1\", \"1\", \"0\", \"1\"]");
+        List<Sample> got = new java.util.ArrayList<>();
+        SampleReader.Source src = SampleReader.read(text.samples, got::add, b -> { });
+        assertThat(src.kind()).isEqualTo("lbr_sample text stream");
+        assertThat(got).hasSize(samples.size());
+        for (int i = 0; i < got.size(); i++) {
+            assertThat(got.get(i).ip()).isEqualTo(samples.get(i).ip());
+            assertThat(got.get(i).branches()).as("sample %d", i + 1).isEqualTo(samples.get(i).branches());
+        }
+    }
+
     @Test
     void onFibTheHottestBranchesAreItsTwoCallsAndTheBaseCaseJump() {
         BranchTable table = new BranchTable();
