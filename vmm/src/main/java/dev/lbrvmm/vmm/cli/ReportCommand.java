@@ -22,9 +22,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code lbrvmm report}: branch-stack samples as perf users read them. */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"Reads branch-stack samples (the serial stream of examples/bin/lbr_sample.elf, or LBR dumps written",
-                "by run --dump-lbr) and prints a per-branch table; optionally a perf-script-like listing, folded call",
-                "stacks for flame-graph tools and a self-contained HTML page with a flame graph and a hotness chart."})
+        description = "Reads branch-stack samples (the serial stream of examples/bin/lbr_sample.elf, binary or text, or LBR dumps "
+                + "written by run --dump-lbr) and prints a per-branch table; optionally a perf-script-like listing, folded call "
+                + "stacks for flame-graph tools and a self-contained HTML page with a flame graph and a hotness chart.")
 final class ReportCommand implements Callable<Integer> {
     private final Main.Console console;
 

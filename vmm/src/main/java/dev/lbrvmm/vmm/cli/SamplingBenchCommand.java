@@ -28,24 +28,24 @@ import picocli.CommandLine.Option;
  * ratios.
  */
 @Command(name = "sampling", mixinStandardHelpOptions = true,
-        description = {"Measures the cost of LBR sampling (a PMI every --period branches reading the whole stack)",
-                "against the same guest with LBR on and no sampling, and with neither; each mode in its own JVMs."})
+        description = "Measures the cost of LBR sampling (a PMI every --period branches reading the whole stack) against the "
+                + "same guest with LBR on and no sampling, and with neither; each mode in its own JVMs.")
 final class SamplingBenchCommand implements Callable<Integer> {
     private final Main.Console console;
 
-    @Option(names = "--period", description = "Branches between samples (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--period", paramLabel = "N", description = "Branches between samples (default: ${DEFAULT-VALUE}).")
     long period = 10_000;
 
-    @Option(names = "--rounds", description = "Workload repetitions inside one guest run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", paramLabel = "N", description = "Workload repetitions inside one guest run (default: ${DEFAULT-VALUE}).")
     int rounds = 20;
 
-    @Option(names = "--forks", description = "JVMs per mode (default: ${DEFAULT-VALUE}; 0 = all modes in this JVM, alternating).")
+    @Option(names = "--forks", paramLabel = "N", description = "JVMs per mode (default: ${DEFAULT-VALUE}; 0 = all modes in this JVM, alternating).")
     int forks = 7;
 
-    @Option(names = "--repeat", description = "Measured runs per JVM and mode (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", paramLabel = "N", description = "Measured runs per JVM and mode (default: ${DEFAULT-VALUE}).")
     int repeat = 5;
 
-    @Option(names = "--warmup", description = "Unmeasured runs first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Unmeasured runs first (default: ${DEFAULT-VALUE}).")
     int warmup = 3;
 
     @Option(names = "-o", paramLabel = "key=value", description = "Config override applied to every run.")
