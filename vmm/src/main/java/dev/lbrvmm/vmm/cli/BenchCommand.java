@@ -21,9 +21,8 @@ import picocli.CommandLine.Parameters;
  * timed, not building the machine); the median per config and the median of those is printed.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {LbrPolicyBenchCommand.class, QmpBenchCommand.class, SamplingBenchCommand.class},
-        description = {"Measures guest instructions per second on a fixed workload",
-                "(default: configs/loop.conf, fib.conf, sort.conf, dispatch.conf).",
-                "Serial output of the guests is discarded."})
+        description = "Measures guest instructions per second on a fixed workload (default: configs/loop.conf, fib.conf, "
+                + "sort.conf, dispatch.conf). Serial output of the guests is discarded.")
 final class BenchCommand implements Callable<Integer> {
     static final List<String> DEFAULT_WORKLOAD = List.of("loop", "fib", "sort", "dispatch");
 
@@ -32,17 +31,17 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "CONFIG", description = "Guest configs to measure.")
     List<Path> configs = new ArrayList<>();
 
-    @Option(names = "--repeat", description = "Measured runs per config (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", paramLabel = "N", description = "Measured runs per config (default: ${DEFAULT-VALUE}).")
     int repeat = 7;
 
-    @Option(names = "--warmup", description = "Unmeasured runs per config first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Unmeasured runs per config first (default: ${DEFAULT-VALUE}).")
     int warmup = 3;
 
     @Option(names = "-o", paramLabel = "key=value", description = "Config override applied to every config.")
     List<String> overrides = new ArrayList<>();
 
-    @Option(names = "--compare-lbr", description = {"Measure each workload with LBR off and with LBR recording for the",
-            "whole run (kvm.guest-lbr=on, IA32_DEBUGCTL.LBR=1), alternating runs, and print the ratio."})
+    @Option(names = "--compare-lbr", description = "Measure each workload with LBR off and with LBR recording for the whole run "
+            + "(kvm.guest-lbr=on, IA32_DEBUGCTL.LBR=1), alternating runs, and print the ratio.")
     boolean compareLbr;
 
     /** Overrides that make the LBR record for the whole run. */

@@ -25,13 +25,13 @@ import picocli.CommandLine.Option;
  * guest instructions, whether the guest's records stayed its own, and interpreter speed.
  */
 @Command(name = "lbr-policy", mixinStandardHelpOptions = true,
-        description = {"Compares the guest-LBR policies (lazy, upstream, eager, passthrough-unsaved) on three",
-                "guests - one that never uses the LBR (fib), one that profiles with it (lbr_profile), one that",
-                "toggles it (lbr_toggle) - each sharing its CPU with a branchy host task that uses the LBR."})
+        description = "Compares the guest-LBR policies (lazy, upstream, eager, passthrough-unsaved) on three guests - one that "
+                + "never uses the LBR (fib), one that profiles with it (lbr_profile), one that toggles it (lbr_toggle) - each "
+                + "sharing its CPU with a branchy host task that uses the LBR.")
 final class LbrPolicyBenchCommand implements Callable<Integer> {
     private final Main.Console console;
 
-    @Option(names = "--time-slice", description = "Scheduler time slice in guest instructions (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--time-slice", paramLabel = "N", description = "Scheduler time slice in guest instructions (default: ${DEFAULT-VALUE}).")
     long timeSlice = 1000;
 
     @Option(names = "-o", paramLabel = "key=value", description = "Config override applied to every run.")

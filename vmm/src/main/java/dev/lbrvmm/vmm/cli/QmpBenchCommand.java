@@ -26,15 +26,15 @@ import picocli.CommandLine.Option;
  * throughput with 1 and 16 concurrent clients.
  */
 @Command(name = "qmp", mixinStandardHelpOptions = true,
-        description = {"Measures QMP start-up-to-greeting time, query-status round-trip latency and throughput",
-                "against a freshly started VMM process (run paused with examples/bin/forever.elf)."})
+        description = "Measures QMP start-up-to-greeting time, query-status round-trip latency and throughput against a "
+                + "freshly started VMM process (run paused with examples/bin/forever.elf).")
 final class QmpBenchCommand implements Callable<Integer> {
     private final Main.Console console;
 
-    @Option(names = "--launches", description = "VMM processes started to time the greeting (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--launches", paramLabel = "N", description = "VMM processes started to time the greeting (default: ${DEFAULT-VALUE}).")
     int launches = 7;
 
-    @Option(names = "--requests", description = "Sequential query-status requests for latency (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--requests", paramLabel = "N", description = "Sequential query-status requests for latency (default: ${DEFAULT-VALUE}).")
     int requests = 2000;
 
     @Option(names = "--cds-training", hidden = true,

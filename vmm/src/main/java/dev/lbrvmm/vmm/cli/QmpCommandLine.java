@@ -15,8 +15,8 @@ import picocli.CommandLine.Parameters;
 /** {@code lbrvmm qmp ADDRESS [--script FILE]}: the QMP shell and script runner. */
 @Command(name = "qmp", mixinStandardHelpOptions = true,
         description = {"Connects to a QMP monitor (tcp:HOST:PORT or unix:PATH) and runs an interactive shell or a script.",
-                "Lines are qmp-shell syntax (query-lbr cpu-index=0), raw JSON ({\"execute\": ...}), 'wait EVENT [SECONDS]',",
-                "blank or # comments. A script stops at the first error and exits 1."})
+                "Lines are qmp-shell syntax (query-lbr cpu-index=0), raw JSON ({\"execute\": ...}), 'wait EVENT [SECONDS]', "
+                        + "'sleep SECONDS', blank or # comments. A script stops at the first error and exits 1."})
 final class QmpCommandLine implements Callable<Integer> {
     private final Main.Console console;
 

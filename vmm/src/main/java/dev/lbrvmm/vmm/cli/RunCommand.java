@@ -38,8 +38,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "Print the KVM model's guest-LBR accounting to stderr when the guest exits.")
     boolean stats;
 
-    @Option(names = "--qmp", paramLabel = "ADDRESS", description = {"Serve a QMP monitor on tcp:HOST:PORT or unix:PATH (repeatable;",
-            "QEMU's -qmp syntax, ',server=on,wait=off' accepted). An empty host means loopback."})
+    @Option(names = "--qmp", paramLabel = "ADDRESS", description = "Serve a QMP monitor on tcp:HOST:PORT or unix:PATH (repeatable; "
+            + "QEMU's -qmp syntax, ',server=on,wait=off' accepted). An empty host means loopback.")
     List<String> qmp = new ArrayList<>();
 
     @Option(names = "-S", description = "Start paused (prelaunch) until a monitor client sends 'cont'.")
