@@ -9,7 +9,7 @@
 # ("samples: N") goes to stdout (guest.program.stdout).
 #
 # Usage: lbr_sample [PERIOD [LBR [ROUNDS [LBR_SELECT [TEXT]]]]]  (guest.program.args; decimal or 0x hex).
-# PERIOD defaults to 10000; 0 = no counter, no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays
+# PERIOD defaults to 10000 (at most 2^31-1); 0 = no counter, no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays
 # clear. ROUNDS (default 1, at least 1) repeats both workloads. LBR_SELECT (default 0) is written
 # before the LBR is enabled: 0x3c4 is perf's call-stack mode (`perf record --call-graph lbr`: only
 # calls and returns, returns pop), which makes every sample the current call chain. TEXT = 1 sends
@@ -55,6 +55,10 @@ _start:
         ARG     3, rounds
         ARG     4, lbr_select
         ARG     5, text_mode
+        cmpq    $0x7fffffff, period(%rip)       # PMC writes take 32 bits, sign-extended
+        ja      bad_period
+        cmpq    $0, rounds(%rip)
+        je      bad_rounds
         mov     lbr_select(%rip), %ax
         mov     %ax, file_header+10(%rip)
         SET_GATE VECTOR, pmi_handler            # the PMI vector's IDT gate
@@ -131,6 +135,15 @@ _start:
         call    print_u64
         PRINT   newline, 1
         xor     %edi, %edi
+        jmp     exit_with
+
+bad_period:
+        PRINT   m_bad_period, m_bad_period_len
+        mov     $2, %edi
+        jmp     exit_with
+bad_rounds:
+        PRINT   m_bad_rounds, m_bad_rounds_len
+        mov     $2, %edi
         jmp     exit_with
 
 # PMC0 = -period: overflows after `period` more branches
@@ -385,6 +398,10 @@ pmi_handler:
         .align  8
 m_done: .ascii  "samples: "
         m_done_len = . - m_done
+m_bad_period: .ascii "lbr_sample: PERIOD (argv[1]) must be 0 to 2147483647: counter writes take 32 bits\n"
+        m_bad_period_len = . - m_bad_period
+m_bad_rounds: .ascii "lbr_sample: ROUNDS (argv[3]) must be at least 1\n"
+        m_bad_rounds_len = . - m_bad_rounds
 
         .data
         .align  16

@@ -71,8 +71,9 @@ final class SamplingBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (period < 1 || rounds < 1 || repeat < 1 || warmup < 0 || forks < 0) {
-            console.err.println("lbrvmm: bench sampling: --period, --rounds and --repeat must be at least 1, --warmup and --forks at least 0");
+        if (period < 1 || period > Integer.MAX_VALUE || rounds < 1 || repeat < 1 || warmup < 0 || forks < 0) {
+            console.err.println("lbrvmm: bench sampling: --period must be 1 to 2147483647 (the guest writes it to a counter as 32 bits), "
+                    + "--rounds and --repeat at least 1, --warmup and --forks at least 0");
             return ExitCodes.USAGE;
         }
         try {
