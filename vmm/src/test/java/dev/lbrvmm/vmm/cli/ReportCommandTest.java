@@ -70,6 +70,20 @@ class ReportCommandTest {
         assertThat(s.err()).contains("--symbol needs --program");
     }
 
+    @Test
+    void theSamplingGuestRefusesArgumentsItCannotHonour() {
+        String conf = CliRunner.home().resolve("configs/lbr_sample.conf").toString();
+        String out = "guest.serial.output=" + dir.resolve("x.bin");
+        CliRunner.Result big = CliRunner.run("run", conf, "-o", out, "-o", "guest.program.args=[\"2147483648\"]");
+        assertThat(big.status()).isEqualTo(2);
+        assertThat(big.out()).contains("PERIOD (argv[1]) must be 0 to 2147483647");
+        CliRunner.Result zero = CliRunner.run("run", conf, "-o", out, "-o", "guest.program.args=[\"100\", \"1\", \"0\"]");
+        assertThat(zero.status()).isEqualTo(2);
+        assertThat(zero.out()).contains("ROUNDS (argv[3]) must be at least 1");
+        CliRunner.Result hex = CliRunner.run("run", conf, "-o", out, "-o", "guest.program.args=[\"0x7fffffff\"]");
+        assertThat(hex.status()).as("0x7fffffff is the largest period").isZero();
+    }
+
     /** The benchmark's plumbing on a tiny workload (its figures are not checked here). */
     @Test
     void samplingBenchRunsInOneJvmAndInForks() {
