@@ -161,7 +161,6 @@ public final class VPmu implements BranchListener {
         return min;
     }
 
-    /** True while some branch event counts: the hook must be attached. */
     /** Whether the branch hook must report every branch here (the slow path: mispredicts or CPL filters). */
     boolean countsBranches() {
         if (branchFastPath) {

@@ -35,8 +35,8 @@ public record GuestConfig(
 
     public enum Format { ELF, FLAT }
 
-    /** @param path null when no program was given */
     /**
+     * @param path   null when no program was given
      * @param args   argv[1..] for ELF programs (argv[0] is the guest name)
      * @param stdout where the Linux shim's write(1/2) goes; null = the serial output (COM1's)
      */
