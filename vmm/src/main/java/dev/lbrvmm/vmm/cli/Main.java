@@ -46,31 +46,20 @@ public final class Main implements Runnable {
     /** Runs the command line with the given console streams and returns the exit status. */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
         Console console = new Console(out, err);
+        // Every command takes the console; picocli builds everything else itself.
+        java.util.Map<Class<?>, java.util.function.Function<Console, Object>> commands = java.util.Map.of(
+                RunCommand.class, RunCommand::new,
+                BenchCommand.class, BenchCommand::new,
+                QmpBenchCommand.class, QmpBenchCommand::new,
+                QmpCommandLine.class, QmpCommandLine::new,
+                SamplingBenchCommand.class, SamplingBenchCommand::new,
+                ReportCommand.class, ReportCommand::new,
+                LbrPolicyBenchCommand.class, LbrPolicyBenchCommand::new);
         CommandLine cl = new CommandLine(new Main(console), new CommandLine.IFactory() {
             @Override
             public <K> K create(Class<K> cls) throws Exception {
-                if (cls == RunCommand.class) {
-                    return cls.cast(new RunCommand(console));
-                }
-                if (cls == BenchCommand.class) {
-                    return cls.cast(new BenchCommand(console));
-                }
-                if (cls == QmpBenchCommand.class) {
-                    return cls.cast(new QmpBenchCommand(console));
-                }
-                if (cls == QmpCommandLine.class) {
-                    return cls.cast(new QmpCommandLine(console));
-                }
-                if (cls == SamplingBenchCommand.class) {
-                    return cls.cast(new SamplingBenchCommand(console));
-                }
-                if (cls == ReportCommand.class) {
-                    return cls.cast(new ReportCommand(console));
-                }
-                if (cls == LbrPolicyBenchCommand.class) {
-                    return cls.cast(new LbrPolicyBenchCommand(console));
-                }
-                return CommandLine.defaultFactory().create(cls);
+                var make = commands.get(cls);
+                return make != null ? cls.cast(make.apply(console)) : CommandLine.defaultFactory().create(cls);
             }
         });
         cl.setOut(new PrintWriter(out, true));
