@@ -1,5 +1,7 @@
 package dev.lbrvmm.vmm.cli;
 
+import dev.lbrvmm.vmm.machine.GuestConfigException;
+import dev.lbrvmm.vmm.machine.GuestConfigLoader;
 import dev.lbrvmm.vmm.report.BranchTable;
 import dev.lbrvmm.vmm.report.FlameGraphHtml;
 import dev.lbrvmm.vmm.report.FoldedStacks;
@@ -31,8 +33,9 @@ final class ReportCommand implements Callable<Integer> {
     @Parameters(paramLabel = "INPUT", arity = "1..*", description = "Sample streams or LBR dump files.")
     List<Path> inputs;
 
-    @Option(names = {"-p", "--program"}, paramLabel = "ELF",
-            description = "The guest program: names addresses by symbol and tells calls/returns apart for call stacks.")
+    @Option(names = {"-p", "--program"}, paramLabel = "ELF|CONFIG",
+            description = "The guest program (or a guest config naming it): names addresses by symbol and tells calls/returns "
+                    + "apart for call stacks.")
     Path program;
 
     @Option(names = "--script", description = "Print every sample with its branch stack (like perf script).")
@@ -73,7 +76,7 @@ final class ReportCommand implements Callable<Integer> {
             console.err.println("lbrvmm: report: --top must be 0 or more, got " + top);
             return ExitCodes.USAGE;
         }
-        ProgramImage image = program == null ? ProgramImage.none() : ProgramImage.load(program);
+        ProgramImage image = program == null ? ProgramImage.none() : ProgramImage.load(programFile());
         if (symbol != null && !image.hasSymbols()) {
             console.err.println("lbrvmm: report: --symbol needs --program with an ELF that has symbols");
             return ExitCodes.USAGE;
@@ -121,6 +124,22 @@ final class ReportCommand implements Callable<Integer> {
             write(html, FlameGraphHtml.render(title, summary, stacks, table, image));
         }
         return 0;
+    }
+
+    /** -p names the ELF, or a guest config (.conf) whose guest.program.path does. */
+    private Path programFile() throws ReportInputException {
+        if (!program.toString().endsWith(".conf")) {
+            return program;
+        }
+        try {
+            Path p = GuestConfigLoader.load(program, List.of()).program().path();
+            if (p == null) {
+                throw new ReportInputException("--program " + program + ": the config names no guest.program.path");
+            }
+            return p;
+        } catch (GuestConfigException e) {
+            throw new ReportInputException("--program: " + e.getMessage());
+        }
     }
 
     private static String describe(SampleReader.Source src) {

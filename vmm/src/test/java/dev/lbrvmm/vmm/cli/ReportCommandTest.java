@@ -38,6 +38,10 @@ class ReportCommandTest {
         assertThat(Files.readString(html)).contains("<svg").contains("fib");
         assertThat(Files.readAllLines(folded)).allMatch(l -> l.matches("[\\w;]+ \\d+")).anyMatch(l -> l.startsWith("fib;fib"));
 
+        CliRunner.Result viaConfig = CliRunner.run("report", samples.toString(), "-p",
+                CliRunner.home().resolve("configs/lbr_sample.conf").toString(), "--top", "1");
+        assertThat(viaConfig.status()).as(viaConfig.err()).isZero();
+        assertThat(viaConfig.out()).contains("fib+0x");
         CliRunner.Result script = CliRunner.run("report", samples.toString(), "-p", elf, "--script", "--top", "0", "--symbol", "fib");
         assertThat(script.status()).as(script.err()).isZero();
         assertThat(script.out()).contains("s.bin sample 1: ip 0x").contains("(fib+0xc)").contains("-> ").contains("(pmi_handler)")
@@ -64,6 +68,12 @@ class ReportCommandTest {
         CliRunner.Result p = CliRunner.run("report", samples.toString(), "-p", text.toString());
         assertThat(p.status()).isEqualTo(1);
         assertThat(p.err()).contains("--program: ").contains("not an ELF file");
+
+        Path typo = dir.resolve("typo.conf");
+        Files.writeString(typo, "guest.programm.path = x\n");
+        CliRunner.Result c = CliRunner.run("report", samples.toString(), "-p", typo.toString());
+        assertThat(c.status()).isEqualTo(1);
+        assertThat(c.err()).contains("--program: ").contains("typo.conf:1").contains("guest.programm");
 
         CliRunner.Result s = CliRunner.run("report", samples.toString(), "--symbol", "fib");
         assertThat(s.status()).isEqualTo(2);
