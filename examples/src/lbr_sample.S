@@ -1,24 +1,25 @@
 # A sampling guest, like `perf record -b`: counter 0 counts branch instructions retired and
 # overflows every PERIOD branches; the PMI handler reads the whole LBR stack and sends it to the
-# serial port (COM1) as one binary sample with a single REP OUTSB, then re-arms. DEBUGCTL has
-# FREEZE_LBRS_ON_PMI set: KVM emulates it for version 2-3 vPMUs only (spec 4.7), clearing
-# DEBUGCTL.LBR before the PMI, so the handler also clears LBR itself, before any branch of its
-# own. On a version-4 vPMU (Skylake) the newest record is therefore the interrupt (FROM = the
-# interrupted RIP, TO = pmi_handler); on versions 2-3 it is the last branch before it.
-# Workloads: recursive fib(24), then the bytecode dispatcher of dispatch.S. Summary text
-# ("samples: N") goes to stdout (guest.program.stdout).
+# serial port (COM1) as one binary sample with a single REP OUTSB, then re-arms. By default
+# DEBUGCTL = LBR | FREEZE_LBRS_ON_PMI: KVM emulates the freeze for its version-2 vPMU (spec 4.7),
+# clearing DEBUGCTL.LBR before the PMI, so each stack ends with the last branch before the
+# interrupt. With DEBUGCTL = 1 (no freeze) the interrupt itself is the newest record (FROM = the
+# interrupted RIP, TO = pmi_handler); the handler stops the LBR before any branch of its own
+# either way. Workloads: recursive fib(24), then the bytecode dispatcher of dispatch.S. Summary
+# text ("samples: N") goes to stdout (guest.program.stdout).
 #
-# Usage: lbr_sample [PERIOD [LBR [ROUNDS [LBR_SELECT [TEXT]]]]]  (guest.program.args; decimal or 0x hex).
-# PERIOD defaults to 10000 (at most 2^31-1); 0 = no counter, no PMIs. LBR defaults to 1; 0 = DEBUGCTL.LBR stays
-# clear. ROUNDS (default 1, at least 1) repeats both workloads. LBR_SELECT (default 0) is written
-# before the LBR is enabled: 0x3c4 is perf's call-stack mode (`perf record --call-graph lbr`: only
-# calls and returns, returns pop), which makes every sample the current call chain. TEXT = 1 sends
-# each record below as one text line instead (fields in lower-case hex without 0x, separated by
-# spaces; at PERIOD 10000 the handler then adds ~47% to the run's instructions, binary ~3%):
+# Usage: lbr_sample [PERIOD [DEBUGCTL [ROUNDS [LBR_SELECT [TEXT]]]]]  (guest.program.args; decimal
+# or 0x hex). PERIOD defaults to 10000 (at most 2^31-1); 0 = no counter, no PMIs. DEBUGCTL defaults
+# to 0x801 (LBR | FREEZE_LBRS_ON_PMI); 1 = LBR without the freeze; 0 = no LBR. ROUNDS (default 1,
+# at least 1) repeats both workloads. LBR_SELECT (default 0) is written before the LBR is enabled:
+# 0x3c4 is perf's call-stack mode (`perf record --call-graph lbr`: only calls and returns, returns
+# pop), which makes every sample the current call chain. TEXT = 1 sends each record below as one
+# text line instead (fields in lower-case hex without 0x, separated by spaces; at PERIOD 10000 the
+# handler then adds ~47% to the run's instructions, binary ~3%):
 #   LBRSMPL1 <format> <depth> <LBR_SELECT> <PERIOD>
 #   S <seq> <ip> <n> <from>/<to>/<info> ...      (n records, newest first)
 #   E <number of samples>
-# `lbrvmm bench sampling` compares PERIOD 10000 with "0 1" and "0 0".
+# `lbrvmm bench sampling` compares PERIOD 10000 with "0 0x801" and "0 0".
 #
 # Serial stream (little-endian; `lbrvmm report` reads it; SampleFile.java documents the same):
 #   header  16 bytes: "LBRSMPL1", u8 LBR format (PERF_CAPABILITIES[5:0]), u8 depth (32 or 16),
@@ -35,7 +36,6 @@
         DEFAULT_PERIOD = 10000
         VECTOR = 0xf0
         COM1 = 0x3f8
-        DEBUGCTL_VALUE = 0x801                  # LBR | FREEZE_LBRS_ON_PMI
 # ARG N, VAR: VAR = argv[N] parsed as a number, when the guest has that many arguments (%rbx = argc)
         .macro  ARG n, var
         cmp     $\n+1, %rbx
@@ -51,7 +51,7 @@ _start:
         mov     (%rsp), %rbx                    # argc
         movq    $DEFAULT_PERIOD, period(%rip)
         ARG     1, period
-        ARG     2, lbr_on
+        ARG     2, debugctl
         ARG     3, rounds
         ARG     4, lbr_select
         ARG     5, text_mode
@@ -88,14 +88,14 @@ _start:
         mov     $VECTOR, %eax
         xor     %edx, %edx
         wrmsr
-        cmpq    $0, lbr_on(%rip)
+        cmpq    $0, debugctl(%rip)
         je      2f
         mov     $0x1c8, %ecx                    # LBR_SELECT (0 = every branch, both rings)
         movzwl  lbr_select(%rip), %eax
         xor     %edx, %edx
         wrmsr
         mov     $0x1d9, %ecx                    # DEBUGCTL
-        mov     $DEBUGCTL_VALUE, %eax
+        mov     debugctl(%rip), %eax
         xor     %edx, %edx
         wrmsr
 2:      cmpq    $0, period(%rip)
@@ -381,7 +381,7 @@ pmi_handler:
         xor     %eax, %eax
         wrmsr
         mov     $0x1d9, %ecx                    # LBR back on (still frozen until this write)
-        mov     $DEBUGCTL_VALUE, %eax
+        mov     debugctl(%rip), %eax
         wrmsr
         pop     %r11
         pop     %r10
@@ -409,7 +409,7 @@ idtr:   .word   256*16-1
         .quad   idt
 seq:    .quad   0
 period: .quad   0
-lbr_on: .quad   1
+debugctl: .quad 0x801                           # LBR | FREEZE_LBRS_ON_PMI
 rounds: .quad   1
 lbr_select: .quad 0
 text_mode: .quad 0

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code lbrvmm bench sampling}: what branch-stack sampling costs the guest. The sampling guest
  * (configs/lbr_sample.conf, fib(24) + the dispatcher, {@code --rounds} times) runs in three modes:
- * no LBR and no counter ("0 0"), LBR on without sampling ("0 1"), and a PMI every
+ * no LBR and no counter ("0 0"), LBR on without sampling ("0 0x801"), and a PMI every
  * {@code --period} branches that reads and sends the whole stack. Only the guest run is timed;
  * the serial stream is discarded.
  *
@@ -62,8 +62,8 @@ final class SamplingBenchCommand implements Callable<Integer> {
     record Mode(String name, String args) {}
 
     private List<Mode> modes() {
-        return List.of(new Mode("no LBR, no sampling", "0\", \"0"), new Mode("LBR on, no sampling", "0\", \"1"),
-                new Mode("sampling every " + String.format(Locale.ROOT, "%,d", period), period + "\", \"1"));
+        return List.of(new Mode("no LBR, no sampling", "0\", \"0"), new Mode("LBR on, no sampling", "0\", \"0x801"),
+                new Mode("sampling every " + String.format(Locale.ROOT, "%,d", period), period + "\", \"0x801"));
     }
 
     /** One mode's measured runs. */

@@ -103,6 +103,15 @@ public final class CpuidTable {
         return pmuVersion;
     }
 
+    /** Lowers CPUID.0AH EAX[7:0] (the PMU version) to at most {@code max}; returns this table. */
+    public CpuidTable withPmuVersionAtMost(int max) {
+        int[] a = get(0xA, 0);
+        if (a != null && (a[0] & 0xFF) > max) {
+            set(0xA, 0, (a[0] & ~0xFF) | max, a[1], a[2], a[3]);
+        }
+        return this;
+    }
+
     public boolean pdcm() {
         int[] l1 = get(1, 0);
         return l1 != null && (l1[2] & ECX_PDCM) != 0;

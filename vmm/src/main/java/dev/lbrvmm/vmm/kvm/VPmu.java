@@ -24,6 +24,8 @@ import dev.lbrvmm.vmm.cpu.Msr;
  * Counter writes take bits 31:0 sign-extended to the counter width, as without full-width writes.
  */
 public final class VPmu implements BranchListener {
+    /** The architectural PMU version KVM offers guests (KVM_GET_SUPPORTED_CPUID caps leaf 0xA there). */
+    public static final int VERSION = 2;
     public static final int EVT_INSTRUCTIONS = 0xC0, EVT_BRANCHES = 0xC4, EVT_MISPREDICTS = 0xC5, EVT_CYCLES = 0x3C;
     private static final long USR = 1L << 16, OS = 1L << 17, INT = 1L << 20, EN = 1L << 22;
     private static final long LVT_MASKED = 1L << 16;

@@ -63,7 +63,11 @@ public final class Vcpu {
         this.pmu = new VPmu(this);
         this.msrs = new VcpuMsrs(this);
         cpu.setMsrBus(msrs);
-        cpu.setCpuid(CpuidTable.forModel(model, index, true, vm.guestLbr() && model.hasPdcm()));
+        // What userspace gets from KVM_GET_SUPPORTED_CPUID and passes on: the model's leaves with the
+        // PMU version capped at 2 (cpuid.c: min(cap.version, 2)), the legacy vPMU KVM emulates.
+        // A VMM may still set a higher version with setCpuid; then KVM's freeze emulation is off (spec 4.7).
+        cpu.setCpuid(CpuidTable.forModel(model, index, true, vm.guestLbr() && model.hasPdcm())
+                .withPmuVersionAtMost(VPmu.VERSION));
         if (vm.guestLbr()) {
             lbr.policy.init(lbr);
         }

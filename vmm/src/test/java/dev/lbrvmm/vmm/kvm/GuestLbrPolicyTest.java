@@ -201,10 +201,7 @@ class GuestLbrPolicyTest {
     @Test
     void t13VirtualPmiFreezesTheLbrOnAVersion2Vpmu() throws Exception {
         Vcpu v = rig.vcpu("upstream");
-        dev.lbrvmm.vmm.cpu.CpuidTable v2 = v.cpu().cpuid().copy();
-        int[] a = v2.get(0xA, 0);
-        v2.set(0xA, 0, (a[0] & ~0xFF) | 2, a[1], a[2], a[3]);
-        v.setCpuid(v2);
+        assertThat(v.cpu().cpuid().pmuVersion()).as("KVM's supported CPUID caps a Skylake's version 4 at 2").isEqualTo(2);
         // IDT at 0x8000 with vector 0xFE -> a HLT at 0x6000
         var mem = v.cpu().memory();
         long handler = 0x6000;
@@ -225,6 +222,10 @@ class GuestLbrPolicyTest {
         v.run(10);
         assertThat(v.lbrSnapshot().orElseThrow().entries()).as("frozen: the PMI and the handler add nothing").hasSize(recorded);
         Vcpu v4 = new Rig().vcpu("upstream");
+        dev.lbrvmm.vmm.cpu.CpuidTable t = v4.cpu().cpuid().copy();
+        int[] a = t.get(0xA, 0);
+        t.set(0xA, 0, (a[0] & ~0xFF) | 4, a[1], a[2], a[3]); // a VMM that sets version 4 itself
+        v4.setCpuid(t);
         v4.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR | DebugCtl.FREEZE_LBRS_ON_PMI);
         v4.deliverPmi(0xFE);
         assertThat(v4.guestDebugctl() & DebugCtl.LBR).as("version 4: LBR_FRZ is not emulated").isEqualTo(DebugCtl.LBR);

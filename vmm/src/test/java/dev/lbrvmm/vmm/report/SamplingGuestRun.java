@@ -38,8 +38,8 @@ final class SamplingGuestRun {
 
     /**
      * @param depth             the model's LBR depth
-     * @param pmiRecorded       whether the PMI itself lands in the LBR (no KVM freeze: vPMU version 4)
-     *                          or not (KVM's FREEZE_LBRS_ON_PMI emulation, versions 2-3)
+     * @param pmiRecorded       whether the PMI itself lands in the LBR (DEBUGCTL without
+     *                          FREEZE_LBRS_ON_PMI) or not (KVM's freeze emulation, spec 4.7)
      */
     SamplingGuestRun(Path dir, int depth, boolean pmiRecorded, String... overrides) throws Exception {
         samples = dir.resolve("samples.bin");

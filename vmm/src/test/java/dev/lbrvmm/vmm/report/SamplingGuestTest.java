@@ -22,7 +22,7 @@ class SamplingGuestTest {
 
     @BeforeAll
     void runTheGuest(@TempDir Path dir) throws Exception {
-        run = new SamplingGuestRun(dir, 32, true);
+        run = new SamplingGuestRun(dir, 32, false);
         samples = run.read();
         program = ProgramImage.load(SamplingGuestRun.PROGRAM);
     }
@@ -42,19 +42,40 @@ class SamplingGuestTest {
                 LbrSnapshot.Entry e = s.branches().get(k);
                 assertThat(new long[] {e.from(), e.to()}).as("sample %d record %d", i + 1, k).containsExactly(expected[k]);
             }
-            // the newest record is the PMI itself: KVM does not emulate the freeze for a version-4 vPMU (spec 4.7)
-            assertThat(s.branches().get(0).from()).isEqualTo(s.ip());
-            assertThat(s.branches().get(0).to()).isEqualTo(program.address("pmi_handler"));
+            // KVM froze the LBR before the PMI (FREEZE_LBRS_ON_PMI on its version-2 vPMU, spec 4.7): no record of it
+            assertThat(s.branches()).noneMatch(e -> e.to() == program.address("pmi_handler"));
         }
     }
 
+    /** Without FREEZE_LBRS_ON_PMI (DEBUGCTL = 1) the interrupt is recorded: it is the newest record, FROM = the interrupted RIP. */
+    @Test
+    void withoutTheFreezeThePmiIsTheNewestRecord(@TempDir Path dir) throws Exception {
+        SamplingGuestRun nofreeze = new SamplingGuestRun(dir, 32, true, "guest.program.args=[\"10000\", \"1\"]");
+        List<Sample> got = nofreeze.read();
+        assertThat(got).hasSize(nofreeze.expectedAtPmi.size()).hasSizeGreaterThan(50);
+        for (int i = 0; i < got.size(); i++) {
+            Sample s = got.get(i);
+            for (int k = 0; k < 32; k++) {
+                LbrSnapshot.Entry e = s.branches().get(k);
+                assertThat(new long[] {e.from(), e.to()}).as("sample %d record %d", i + 1, k)
+                        .containsExactly(nofreeze.expectedAtPmi.get(i)[k]);
+            }
+            assertThat(s.branches().get(0).from()).isEqualTo(s.ip());
+            assertThat(s.branches().get(0).to()).isEqualTo(program.address("pmi_handler"));
+        }
+        // the report leaves the PMI's own record out of the call stacks
+        FoldedStacks folded = new FoldedStacks(program);
+        got.forEach(folded::add);
+        assertThat(folded.counts().keySet()).noneMatch(k -> k.contains("pmi_handler"));
+    }
+
     /**
-     * Haswell: a version-3 vPMU, so KVM emulates FREEZE_LBRS_ON_PMI (spec 4.7): DEBUGCTL.LBR is
-     * cleared before the PMI, the interrupt is not recorded and the 16-entry stack ends with the
-     * last branch before it; the handler finds LBR already off and sets it again.
+     * Haswell (format 4, 16 entries, no LBR_INFO): KVM's freeze emulation clears DEBUGCTL.LBR
+     * before the PMI, the interrupt is not recorded and the 16-entry stack ends with the last
+     * branch before it; the handler finds LBR already off and sets it again.
      */
     @Test
-    void onAVersion3VpmuKvmFreezesTheLbrBeforeThePmi(@TempDir Path dir) throws Exception {
+    void onHaswellKvmFreezesTheSixteenEntryLbrBeforeThePmi(@TempDir Path dir) throws Exception {
         SamplingGuestRun haswell = new SamplingGuestRun(dir, 16, false, "guest.cpu.model=haswell", "host.cpu-model=haswell");
         List<Sample> got = haswell.read();
         assertThat(got).hasSize(haswell.expectedAtPmi.size()).hasSizeGreaterThan(50);
@@ -80,7 +101,7 @@ class SamplingGuestTest {
      */
     @Test
     void inCallStackModeEverySampleIsTheOpenCallChain(@TempDir Path dir) throws Exception {
-        SamplingGuestRun cs = new SamplingGuestRun(dir, 32, false, "guest.program.args=[\"10000\", \"1\", \"1\", \"0x3c4\"]");
+        SamplingGuestRun cs = new SamplingGuestRun(dir, 32, false, "guest.program.args=[\"10000\", \"0x801\", \"1\", \"0x3c4\"]");
         List<Sample> got = cs.read();
         assertThat(got).hasSize(cs.openCallsAtPmi.size()).hasSizeGreaterThan(50);
         FoldedStacks folded = new FoldedStacks(program);
@@ -106,7 +127,7 @@ class SamplingGuestTest {
     /** The guest's text form carries the same samples as its binary stream (the run is deterministic). */
     @Test
     void textModeSendsTheSameSamples(@TempDir Path dir) throws Exception {
-        SamplingGuestRun text = new SamplingGuestRun(dir, 32, true, "guest.program.args=[\"10000\", \"1\", \"1\", \"0\", \"1\"]");
+        SamplingGuestRun text = new SamplingGuestRun(dir, 32, true, "guest.program.args=[\"10000\", \"0x801\", \"1\", \"0\", \"1\"]");
         List<Sample> got = new java.util.ArrayList<>();
         SampleReader.Source src = SampleReader.read(text.samples, got::add, b -> { });
         assertThat(src.kind()).isEqualTo("lbr_sample text stream");
