@@ -81,6 +81,10 @@ final class ReportCommand implements Callable<Integer> {
             console.err.println("lbrvmm: report: --symbol needs --program with an ELF that has symbols");
             return ExitCodes.USAGE;
         }
+        if (symbol != null && !image.hasSymbol(symbol)) {
+            console.err.println("lbrvmm: report: --symbol " + symbol + ": the program has no such symbol");
+            return ExitCodes.USAGE;
+        }
         BranchTable table = new BranchTable();
         FoldedStacks stacks = new FoldedStacks(image);
         SampleListing listing = script ? new SampleListing(image) : null;

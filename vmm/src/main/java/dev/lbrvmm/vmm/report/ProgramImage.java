@@ -53,16 +53,17 @@ public final class ProgramImage {
         }
     }
 
-    /** The address of a symbol, for tests and filters; throws if the program has no such symbol. */
+    /** The address of a symbol; throws if the program has no such symbol ({@link #hasSymbol} first). */
     public long address(String symbol) {
-        if (program != null) {
-            for (LoadedProgram.Symbol s : program.symbols()) {
-                if (s.name().equals(symbol)) {
-                    return s.address();
-                }
-            }
-        }
-        throw new IllegalArgumentException("no symbol " + symbol);
+        return find(symbol).orElseThrow(() -> new IllegalArgumentException("no symbol " + symbol)).address();
+    }
+
+    public boolean hasSymbol(String symbol) {
+        return find(symbol).isPresent();
+    }
+
+    private Optional<LoadedProgram.Symbol> find(String symbol) {
+        return program == null ? Optional.empty() : program.symbols().stream().filter(s -> s.name().equals(symbol)).findFirst();
     }
 
     public boolean hasSymbols() {

@@ -75,6 +75,11 @@ class ReportCommandTest {
         assertThat(c.status()).isEqualTo(1);
         assertThat(c.err()).contains("--program: ").contains("typo.conf:1").contains("guest.programm");
 
+        CliRunner.Result nosuch = CliRunner.run("report", samples.toString(), "-p",
+                CliRunner.home().resolve("examples/bin/lbr_sample.elf").toString(), "--symbol", "fibb");
+        assertThat(nosuch.status()).isEqualTo(2);
+        assertThat(nosuch.err()).contains("--symbol fibb: the program has no such symbol");
+
         CliRunner.Result s = CliRunner.run("report", samples.toString(), "--symbol", "fib");
         assertThat(s.status()).isEqualTo(2);
         assertThat(s.err()).contains("--symbol needs --program");
