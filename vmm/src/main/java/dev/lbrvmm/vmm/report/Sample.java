@@ -1,6 +1,5 @@
 package dev.lbrvmm.vmm.report;
 
-import dev.lbrvmm.vmm.cpu.DebugCtl;
 import dev.lbrvmm.vmm.cpu.LbrSnapshot;
 import java.util.List;
 
