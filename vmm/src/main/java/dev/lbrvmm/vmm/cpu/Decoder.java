@@ -1,5 +1,7 @@
 package dev.lbrvmm.vmm.cpu;
 
+import static dev.lbrvmm.vmm.cpu.OperandSize.MASK;
+
 /**
  * x86-64 (64-bit mode) instruction decoder. Never throws: undecodable bytes become an
  * instruction that raises #UD, #GP (longer than 15 bytes) or #PF (fetch outside memory)
@@ -12,7 +14,12 @@ public final class Decoder {
     /** Architectural maximum instruction length. */
     public static final int MAX_LEN = 15;
 
-    private static final long[] MASK = {0, 0xFFL, 0xFFFFL, 0, 0xFFFF_FFFFL, 0, 0, 0, -1L};
+    /** Group 3 (F6/F7) extensions. */
+    private static final int G3_TEST = 0, G3_TEST_ALIAS = 1, G3_NOT = 2, G3_NEG = 3, G3_MUL = 4, G3_IMUL = 5, G3_DIV = 6;
+    /** Group 5 (FF) extensions; 3 and 5 (far CALL/JMP through memory) and 7 are not supported. */
+    private static final int G5_INC = 0, G5_DEC = 1, G5_CALL = 2, G5_JMP = 4, G5_PUSH = 6;
+    /** Group 7 (0F 01) memory-form extensions. */
+    private static final int G7_SGDT = 0, G7_SIDT = 1, G7_LGDT = 2, G7_LIDT = 3;
 
     private final GuestMemory mem;
     // Per-decode scratch state (a decoder belongs to one vCPU's thread).
@@ -109,7 +116,7 @@ public final class Decoder {
 
     private void decodeInto(Insn d) {
         boolean opsz = false;
-        int rep = 0;
+        int rep = StringOps.NO_REP;
         int b;
         for (;;) {
             b = fetch();
@@ -120,8 +127,8 @@ public final class Decoder {
             switch (b) {
                 case 0x66 -> opsz = true;
                 case 0x67 -> d.addr32 = true;
-                case 0xF2 -> rep = 2;
-                case 0xF3 -> rep = 1;
+                case 0xF2 -> rep = StringOps.REPNE;
+                case 0xF3 -> rep = StringOps.REP;
                 case 0x64 -> d.seg = 1;
                 case 0x65 -> d.seg = 2;
                 default -> { } // CS/SS/DS/ES are null segments in 64-bit mode; LOCK is a no-op here
@@ -164,7 +171,7 @@ public final class Decoder {
             case 0x6A -> { d.op = Op.PUSH_I; d.size = opsz ? 2 : 8; d.imm = imm8s(d.size); }
             case 0x6B -> { d.op = Op.IMUL_R_RM_I; modrm(d, vsize, vsize); d.imm = imm8s(vsize); }
             // OUTS: REPNE acts as REP, as for MOVS. INS (0x6C/0x6D) is not modelled and stays #UD.
-            case 0x6E, 0x6F -> { d.op = Op.OUTS; d.size = io(b, opsz); d.ext = rep != 0 ? 1 : 0; d.endsBlock = true; }
+            case 0x6E, 0x6F -> { d.op = Op.OUTS; d.size = io(b, opsz); d.ext = rep != StringOps.NO_REP ? StringOps.REP : StringOps.NO_REP; d.endsBlock = true; }
             case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F -> {
                 d.op = Op.JCC; d.ext = b & 0xF; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true;
             }
@@ -188,7 +195,7 @@ public final class Decoder {
             case 0x8F -> { d.op = Op.POP_RM; d.size = opsz ? 2 : 8; if (modrm(d, d.size, d.size) != 0) d.op = Op.UD; }
             case 0x90 -> {
                 if ((rex & 1) != 0) { d.op = Op.XCHG; d.reg = 8; d.rm = 0; }
-                else { d.op = rep == 1 ? Op.PAUSE : Op.NOP; }
+                else { d.op = rep == StringOps.REP ? Op.PAUSE : Op.NOP; }
             }
             case 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 -> { d.op = Op.XCHG; d.reg = (b & 7) | rexB(); d.rm = 0; }
             case 0x98 -> d.op = Op.CBW;
@@ -246,16 +253,16 @@ public final class Decoder {
             case 0xD2 -> { d.op = Op.SHIFT_CL; d.size = 1; d.ext = modrm(d, 1, 1); }
             case 0xD3 -> { d.op = Op.SHIFT_CL; d.ext = modrm(d, vsize, vsize); }
             case 0xE0, 0xE1, 0xE2 -> {
-                d.op = Op.LOOP; d.ext = b - 0xE0; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true;
+                d.op = Op.LOOP; d.ext = b - 0xE0 /* ControlFlow.LOOPNE, LOOPE, LOOP */; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true;
             }
             case 0xE3 -> { d.op = Op.JRCXZ; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true; }
-            case 0xE4, 0xE5 -> { d.op = Op.IN; d.ext = 0; d.size = io(b, opsz); d.imm = fetch(); d.endsBlock = true; }
-            case 0xE6, 0xE7 -> { d.op = Op.OUT; d.ext = 0; d.size = io(b, opsz); d.imm = fetch(); d.endsBlock = true; }
+            case 0xE4, 0xE5 -> { d.op = Op.IN; d.ext = SystemOps.PORT_IMM; d.size = io(b, opsz); d.imm = fetch(); d.endsBlock = true; }
+            case 0xE6, 0xE7 -> { d.op = Op.OUT; d.ext = SystemOps.PORT_IMM; d.size = io(b, opsz); d.imm = fetch(); d.endsBlock = true; }
             case 0xE8 -> { d.op = Op.CALL_REL; d.size = 8; long rel = fetch32s(); d.target = pos + rel; d.endsBlock = true; }
             case 0xE9 -> { d.op = Op.JMP_REL; long rel = fetch32s(); d.target = pos + rel; d.endsBlock = true; }
             case 0xEB -> { d.op = Op.JMP_REL; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true; }
-            case 0xEC, 0xED -> { d.op = Op.IN; d.ext = 1; d.size = io(b, opsz); d.endsBlock = true; }
-            case 0xEE, 0xEF -> { d.op = Op.OUT; d.ext = 1; d.size = io(b, opsz); d.endsBlock = true; }
+            case 0xEC, 0xED -> { d.op = Op.IN; d.ext = SystemOps.PORT_DX; d.size = io(b, opsz); d.endsBlock = true; }
+            case 0xEE, 0xEF -> { d.op = Op.OUT; d.ext = SystemOps.PORT_DX; d.size = io(b, opsz); d.endsBlock = true; }
             case 0xF4 -> { d.op = Op.HLT; d.endsBlock = true; }
             case 0xF5 -> d.op = Op.CMC;
             case 0xF6, 0xF7 -> {
@@ -263,12 +270,12 @@ public final class Decoder {
                 d.size = size;
                 int ext = modrm(d, size, size);
                 switch (ext) {
-                    case 0, 1 -> { d.op = Op.TEST_RM_I; d.imm = size == 1 ? fetch() : immZ(size); }
-                    case 2 -> d.op = Op.NOT;
-                    case 3 -> d.op = Op.NEG;
-                    case 4 -> d.op = Op.MUL;
-                    case 5 -> d.op = Op.IMUL1;
-                    case 6 -> d.op = Op.DIV;
+                    case G3_TEST, G3_TEST_ALIAS -> { d.op = Op.TEST_RM_I; d.imm = size == 1 ? fetch() : immZ(size); }
+                    case G3_NOT -> d.op = Op.NOT;
+                    case G3_NEG -> d.op = Op.NEG;
+                    case G3_MUL -> d.op = Op.MUL;
+                    case G3_IMUL -> d.op = Op.IMUL1;
+                    case G3_DIV -> d.op = Op.DIV;
                     default -> d.op = Op.IDIV;
                 }
             }
@@ -281,19 +288,19 @@ public final class Decoder {
             case 0xFE -> {
                 d.size = 1;
                 int ext = modrm(d, 1, 1);
-                d.op = ext == 0 ? Op.INC : ext == 1 ? Op.DEC : Op.UD;
+                d.op = ext == G5_INC ? Op.INC : ext == G5_DEC ? Op.DEC : Op.UD;
             }
             case 0xFF -> {
                 int ext = peekModrmReg();
-                int size = (ext == 2 || ext == 4) ? 8 : ext == 6 ? (opsz ? 2 : 8) : vsize;
+                int size = (ext == G5_CALL || ext == G5_JMP) ? 8 : ext == G5_PUSH ? (opsz ? 2 : 8) : vsize;
                 d.size = size;
                 modrm(d, size, size);
                 switch (ext) {
-                    case 0 -> d.op = Op.INC;
-                    case 1 -> d.op = Op.DEC;
-                    case 2 -> { d.op = Op.CALL_RM; d.endsBlock = true; }
-                    case 4 -> { d.op = Op.JMP_RM; d.endsBlock = true; }
-                    case 6 -> d.op = Op.PUSH_RM;
+                    case G5_INC -> d.op = Op.INC;
+                    case G5_DEC -> d.op = Op.DEC;
+                    case G5_CALL -> { d.op = Op.CALL_RM; d.endsBlock = true; }
+                    case G5_JMP -> { d.op = Op.JMP_RM; d.endsBlock = true; }
+                    case G5_PUSH -> d.op = Op.PUSH_RM;
                     default -> d.op = Op.UD; // far call/jmp through memory: not supported
                 }
             }
@@ -317,8 +324,8 @@ public final class Decoder {
         d.size = (b & 1) == 0 ? 1 : vsize;
         d.ext = rep;
         // Only REP MOVS/STOS/LODS treat F2 like F3; CMPS/SCAS distinguish REPE and REPNE.
-        if ((op == Op.MOVS || op == Op.STOS || op == Op.LODS) && rep == 2) {
-            d.ext = 1;
+        if ((op == Op.MOVS || op == Op.STOS || op == Op.LODS) && rep == StringOps.REPNE) {
+            d.ext = StringOps.REP;
         }
     }
 
@@ -367,12 +374,12 @@ public final class Decoder {
                 d.op = Op.SETCC; d.ext = b & 0xF; d.size = 1; modrm(d, 1, 1);
             }
             case 0xA2 -> d.op = Op.CPUID;
-            case 0xA3 -> { d.op = Op.BT_R; d.ext = 0; modrm(d, vsize, vsize); }
-            case 0xA4 -> { d.op = Op.SHLD; d.ext = 0; modrm(d, vsize, vsize); d.imm = fetch(); }
-            case 0xA5 -> { d.op = Op.SHLD; d.ext = 1; modrm(d, vsize, vsize); }
-            case 0xAB -> { d.op = Op.BT_R; d.ext = 1; modrm(d, vsize, vsize); }
-            case 0xAC -> { d.op = Op.SHRD; d.ext = 0; modrm(d, vsize, vsize); d.imm = fetch(); }
-            case 0xAD -> { d.op = Op.SHRD; d.ext = 1; modrm(d, vsize, vsize); }
+            case 0xA3 -> { d.op = Op.BT_R; d.ext = BitOps.BT; modrm(d, vsize, vsize); }
+            case 0xA4 -> { d.op = Op.SHLD; d.ext = Shifts.COUNT_IMM; modrm(d, vsize, vsize); d.imm = fetch(); }
+            case 0xA5 -> { d.op = Op.SHLD; d.ext = Shifts.COUNT_CL; modrm(d, vsize, vsize); }
+            case 0xAB -> { d.op = Op.BT_R; d.ext = BitOps.BTS; modrm(d, vsize, vsize); }
+            case 0xAC -> { d.op = Op.SHRD; d.ext = Shifts.COUNT_IMM; modrm(d, vsize, vsize); d.imm = fetch(); }
+            case 0xAD -> { d.op = Op.SHRD; d.ext = Shifts.COUNT_CL; modrm(d, vsize, vsize); }
             case 0xAE -> {
                 int ext = modrm(d, vsize, vsize);
                 // lfence/mfence/sfence (register form of /5, /6, /7); everything else (x87/SSE state) is not modelled.
@@ -381,20 +388,20 @@ public final class Decoder {
             case 0xAF -> { d.op = Op.IMUL_R_RM; modrm(d, vsize, vsize); }
             case 0xB0 -> { d.op = Op.CMPXCHG; d.size = 1; modrm(d, 1, 1); }
             case 0xB1 -> { d.op = Op.CMPXCHG; modrm(d, vsize, vsize); }
-            case 0xB3 -> { d.op = Op.BT_R; d.ext = 2; modrm(d, vsize, vsize); }
+            case 0xB3 -> { d.op = Op.BT_R; d.ext = BitOps.BTR; modrm(d, vsize, vsize); }
             case 0xB6 -> { d.op = Op.MOVZX; d.size2 = 1; modrm(d, vsize, 1); }
             case 0xB7 -> { d.op = Op.MOVZX; d.size2 = 2; modrm(d, vsize, 2); }
             case 0xB8 -> {
-                if (rep == 1) { d.op = Op.POPCNT; modrm(d, vsize, vsize); } else { d.op = Op.UD; }
+                if (rep == StringOps.REP) { d.op = Op.POPCNT; modrm(d, vsize, vsize); } else { d.op = Op.UD; }
             }
             case 0xBA -> {
                 int ext = modrm(d, vsize, vsize);
                 d.imm = fetch();
-                if (ext < 4) { d.op = Op.UD; } else { d.op = Op.BT_I; d.ext = ext - 4; }
+                if (ext < 4) { d.op = Op.UD; } else { d.op = Op.BT_I; d.ext = ext - 4; } // /4../7 = BT, BTS, BTR, BTC
             }
-            case 0xBB -> { d.op = Op.BT_R; d.ext = 3; modrm(d, vsize, vsize); }
-            case 0xBC -> { d.op = rep == 1 ? Op.TZCNT : Op.BSF; modrm(d, vsize, vsize); }
-            case 0xBD -> { d.op = rep == 1 ? Op.LZCNT : Op.BSR; modrm(d, vsize, vsize); }
+            case 0xBB -> { d.op = Op.BT_R; d.ext = BitOps.BTC; modrm(d, vsize, vsize); }
+            case 0xBC -> { d.op = rep == StringOps.REP ? Op.TZCNT : Op.BSF; modrm(d, vsize, vsize); }
+            case 0xBD -> { d.op = rep == StringOps.REP ? Op.LZCNT : Op.BSR; modrm(d, vsize, vsize); }
             case 0xBE -> { d.op = Op.MOVSX; d.size2 = 1; modrm(d, vsize, 1); }
             case 0xBF -> { d.op = Op.MOVSX; d.size2 = 2; modrm(d, vsize, 2); }
             case 0xC0 -> { d.op = Op.XADD; d.size = 1; modrm(d, 1, 1); }
@@ -411,10 +418,10 @@ public final class Decoder {
         int ext = modrm(d, 8, 8);
         if (!d.mem) { d.op = Op.UD; return; }
         switch (ext) {
-            case 0 -> d.op = Op.SGDT;
-            case 1 -> d.op = Op.SIDT;
-            case 2 -> d.op = Op.LGDT;
-            case 3 -> d.op = Op.LIDT;
+            case G7_SGDT -> d.op = Op.SGDT;
+            case G7_SIDT -> d.op = Op.SIDT;
+            case G7_LGDT -> d.op = Op.LGDT;
+            case G7_LIDT -> d.op = Op.LIDT;
             default -> d.op = Op.UD;
         }
     }

@@ -43,8 +43,8 @@ public final class Insn {
     public int ext;
     /** A control transfer: the executor always sets RIP itself (taken or not). */
     public boolean branch;
-    /** Executes this instruction: a form-specialized handler, or the general executor. */
-    public Handler handler = Handlers.GENERAL;
+    /** Executes this instruction: a form-specialized handler, or the reference executor. */
+    public Handler handler = Executor.REFERENCE;
     /** Reads the retired-instruction count (RDTSC, RDMSR, ...): always first in its block. */
     public boolean observesRetired;
     /** Ends the decoded block (control transfer or a possible exit to the VMM). */

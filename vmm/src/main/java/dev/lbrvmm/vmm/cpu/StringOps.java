@@ -9,10 +9,13 @@ package dev.lbrvmm.vmm.cpu;
 final class StringOps {
     private StringOps() {}
 
+    /** Repeat prefixes (Insn.ext): none, REP/REPE (F3), REPNE (F2). */
+    static final int NO_REP = 0, REP = 1, REPNE = 2;
+
     static void exec(Cpu c, Insn in) {
         int size = in.size;
-        long step = c.directionDown() ? -size : size;
-        boolean rep = in.ext != 0;
+        long step = ((c.rfl & Cpu.DF) != 0) ? -size : size;
+        boolean rep = in.ext != NO_REP;
         long count = rep ? counter(c, in) : 1;
         if (rep && count == 0) {
             return;
@@ -31,7 +34,7 @@ final class StringOps {
                 } while (rep && decrement(c, in) != 0);
             }
             case Op.STOS -> {
-                long v = c.readRegister(Cpu.RAX, size);
+                long v = c.getReg(Cpu.RAX, size);
                 if (rep && step > 0 && size == 1 && bulkStosb(c, in, count, v)) {
                     return;
                 }
@@ -42,25 +45,25 @@ final class StringOps {
             }
             case Op.LODS -> {
                 do {
-                    c.writeRegister(Cpu.RAX, size, c.load(addr(c, in, Cpu.RSI) + seg(c, in), size));
+                    c.setReg(Cpu.RAX, size, c.load(addr(c, in, Cpu.RSI) + seg(c, in), size));
                     advance(c, in, Cpu.RSI, step);
                 } while (rep && decrement(c, in) != 0);
             }
             case Op.SCAS -> {
-                long acc = c.readRegister(Cpu.RAX, size);
+                long acc = c.getReg(Cpu.RAX, size);
                 do {
-                    c.compare(acc, c.load(addr(c, in, Cpu.RDI), size), size);
+                    Arithmetic.sub(c, acc, c.load(addr(c, in, Cpu.RDI), size), size);
                     advance(c, in, Cpu.RDI, step);
-                } while (rep && decrement(c, in) != 0 && c.zeroFlag() == (in.ext == 1));
+                } while (rep && decrement(c, in) != 0 && LazyFlags.zf(c) == (in.ext == REP));
             }
             default -> { // CMPS
                 do {
                     long a = c.load(addr(c, in, Cpu.RSI) + seg(c, in), size);
                     long b = c.load(addr(c, in, Cpu.RDI), size);
-                    c.compare(a, b, size);
+                    Arithmetic.sub(c, a, b, size);
                     advance(c, in, Cpu.RSI, step);
                     advance(c, in, Cpu.RDI, step);
-                } while (rep && decrement(c, in) != 0 && c.zeroFlag() == (in.ext == 1));
+                } while (rep && decrement(c, in) != 0 && LazyFlags.zf(c) == (in.ext == REP));
             }
         }
     }
@@ -74,7 +77,7 @@ final class StringOps {
      */
     static void outs(Cpu c, Insn in) {
         int size = in.size;
-        boolean rep = in.ext != 0;
+        boolean rep = in.ext != NO_REP;
         long count = rep ? counter(c, in) : 1;
         if (count == 0) {
             c.setRip(in.next);
@@ -82,7 +85,7 @@ final class StringOps {
         }
         long si = addr(c, in, Cpu.RSI);
         long n = 1;
-        if (!c.directionDown()) {
+        if (!((c.rfl & Cpu.DF) != 0)) {
             n = Math.max(1, Math.min(count, (4096 - (si & 4095)) / size));
         }
         byte[] buf = c.ioStringBuffer();
@@ -90,22 +93,22 @@ final class StringOps {
         for (int i = 0; i < n * size; i++) {
             buf[i] = (byte) c.load(base + i, 1);
         }
-        advance(c, in, Cpu.RSI, c.directionDown() ? -size : n * size);
+        advance(c, in, Cpu.RSI, ((c.rfl & Cpu.DF) != 0) ? -size : n * size);
         long left = count - n;
         if (rep) {
-            c.setRegister(Cpu.RCX, left);
+            c.r[Cpu.RCX] = left;
         }
         c.setRip(rep && left != 0 ? in.rip : in.next);
-        c.stringOut((int) (c.reg(Cpu.RDX) & 0xFFFF), size, (int) (n * size));
+        c.stringOut((int) (c.r[Cpu.RDX] & 0xFFFF), size, (int) (n * size));
     }
 
     private static long seg(Cpu c, Insn in) {
         // Only the source operand honours an FS/GS override; that base is applied through MSRs.
-        return in.seg == 0 ? 0 : c.readCoreMsr(in.seg == 1 ? Msr.IA32_FS_BASE : Msr.IA32_GS_BASE);
+        return in.seg == 0 ? 0 : (in.seg == 1 ? c.fsBase : c.gsBase);
     }
 
     private static long counter(Cpu c, Insn in) {
-        return in.addr32 ? c.reg(Cpu.RCX) & 0xFFFF_FFFFL : c.reg(Cpu.RCX);
+        return in.addr32 ? c.r[Cpu.RCX] & 0xFFFF_FFFFL : c.r[Cpu.RCX];
     }
 
     private static long decrement(Cpu c, Insn in) {
@@ -113,17 +116,17 @@ final class StringOps {
         if (in.addr32) {
             v &= 0xFFFF_FFFFL;
         }
-        c.setRegister(Cpu.RCX, v);
+        c.r[Cpu.RCX] = v;
         return v;
     }
 
     private static long addr(Cpu c, Insn in, int reg) {
-        return in.addr32 ? c.reg(reg) & 0xFFFF_FFFFL : c.reg(reg);
+        return in.addr32 ? c.r[reg] & 0xFFFF_FFFFL : c.r[reg];
     }
 
     private static void advance(Cpu c, Insn in, int reg, long step) {
-        long v = c.reg(reg) + step;
-        c.setRegister(reg, in.addr32 ? v & 0xFFFF_FFFFL : v);
+        long v = c.r[reg] + step;
+        c.r[reg] = in.addr32 ? v & 0xFFFF_FFFFL : v;
     }
 
     private static boolean bulkMovs(Cpu c, Insn in, long count) {
@@ -132,17 +135,17 @@ final class StringOps {
         }
         GuestMemory m = c.memory();
         int len = (int) (count * in.size);
-        long src = c.reg(Cpu.RSI);
-        long dst = c.reg(Cpu.RDI);
+        long src = c.r[Cpu.RSI];
+        long dst = c.r[Cpu.RDI];
         // Forward element-wise copying replicates bytes when dst lies just after src: not a memmove.
         boolean overlapHarmful = dst > src && dst < src + len;
         if (overlapHarmful || !m.inBounds(src, len) || !m.inBounds(dst, len)) {
             return false;
         }
         m.copyWithin(src, dst, len);
-        c.setRegister(Cpu.RSI, src + len);
-        c.setRegister(Cpu.RDI, dst + len);
-        c.setRegister(Cpu.RCX, 0);
+        c.r[Cpu.RSI] = src + len;
+        c.r[Cpu.RDI] = dst + len;
+        c.r[Cpu.RCX] = 0;
         return true;
     }
 
@@ -150,13 +153,13 @@ final class StringOps {
         if (in.addr32 || count > Integer.MAX_VALUE) {
             return false;
         }
-        long dst = c.reg(Cpu.RDI);
+        long dst = c.r[Cpu.RDI];
         if (!c.memory().inBounds(dst, (int) count)) {
             return false;
         }
         c.memory().fill(dst, (byte) v, (int) count);
-        c.setRegister(Cpu.RDI, dst + count);
-        c.setRegister(Cpu.RCX, 0);
+        c.r[Cpu.RDI] = dst + count;
+        c.r[Cpu.RCX] = 0;
         return true;
     }
 }
