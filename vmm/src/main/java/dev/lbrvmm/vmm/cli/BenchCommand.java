@@ -3,6 +3,7 @@ package dev.lbrvmm.vmm.cli;
 import dev.lbrvmm.vmm.machine.GuestConfig;
 import dev.lbrvmm.vmm.machine.GuestConfigException;
 import dev.lbrvmm.vmm.machine.GuestConfigLoader;
+import dev.lbrvmm.vmm.machine.OutputTarget;
 import dev.lbrvmm.vmm.machine.Machine;
 import dev.lbrvmm.vmm.machine.MachineException;
 import dev.lbrvmm.vmm.machine.MachineExit;
@@ -127,8 +128,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     static Result measure(Path config, List<String> overrides, int warmup, int repeat) throws GuestConfigException, MachineException {
-        GuestConfig cfg = GuestConfigLoader.load(config, overrides)
-                .withSerial(new GuestConfig.SerialOutput(GuestConfig.SerialOutput.Kind.NONE, null));
+        GuestConfig loaded = GuestConfigLoader.load(config, overrides);
+        GuestConfig cfg = loaded.withGuest(loaded.guest().withSerial(OutputTarget.NONE));
         double[] secs = new double[repeat];
         double[] mips = new double[repeat];
         long instructions = 0;

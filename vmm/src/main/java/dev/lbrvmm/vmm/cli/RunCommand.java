@@ -67,8 +67,7 @@ final class RunCommand implements Callable<Integer> {
             }
             GuestConfig cfg = GuestConfigLoader.load(config, overrides);
             if (kernel != null) {
-                cfg = cfg.withProgram(new GuestConfig.Program(kernel, cfg.program().format(), cfg.program().loadAddress(),
-                        cfg.program().entry(), cfg.program().args(), cfg.program().stdout()));
+                cfg = cfg.withProgram(cfg.program().withPath(kernel));
             }
             if (monitor == null && !cfg.monitor().qmp().isEmpty()) {
                 List<dev.lbrvmm.monitor.netty.QmpAddress> fromConfig = new ArrayList<>();

@@ -8,7 +8,6 @@ import dev.lbrvmm.vmm.host.PhysicalCpu;
 import dev.lbrvmm.vmm.host.Task;
 import dev.lbrvmm.vmm.host.TaskBody;
 import dev.lbrvmm.vmm.kvm.Capability;
-import dev.lbrvmm.vmm.kvm.GuestLbrPolicy;
 import dev.lbrvmm.vmm.kvm.Kvm;
 import dev.lbrvmm.vmm.kvm.KvmException;
 import dev.lbrvmm.vmm.kvm.Vcpu;
@@ -72,25 +71,25 @@ public final class Machine implements AutoCloseable {
         }
         Host host = new Host(cfg.host().cpus(), cfg.host().cpuModel(), cfg.host().timeSlice());
         Kvm kvm = new Kvm(host);
-        Vm vm = kvm.createVm(cfg.memory());
-        vm.setLbrPolicy(GuestLbrPolicy.byName(cfg.lbrPolicy()).orElseThrow());
-        vm.setCosts(cfg.costs());
-        CpuModel model = cfg.cpuModel();
-        if (cfg.guestLbr()) {
+        Vm vm = kvm.createVm(cfg.guest().memory());
+        vm.setLbrPolicy(cfg.kvm().lbrPolicy());
+        vm.setCosts(cfg.kvm().costs());
+        CpuModel model = cfg.guest().cpuModel();
+        if (cfg.kvm().guestLbr()) {
             try {
                 vm.enableCap(Capability.X86_GUEST_LBR, 1, model);
             } catch (KvmException e) {
                 throw new MachineException("kvm.guest-lbr = on was refused: " + e.getMessage());
             }
         }
-        for (int i = 0; i < cfg.vcpus(); i++) {
+        for (int i = 0; i < cfg.guest().vcpus(); i++) {
             vm.createVcpu(model, cfg.host().vcpuAffinity());
         }
         addHostWorkloads(cfg, host);
         LoadedProgram program = loadProgram(cfg, vm);
         setupRegisters(cfg, vm, program);
         applyMsrs(cfg, vm);
-        SerialOutput serial = open(cfg.serial(), "serial output", stdout, stderr);
+        SerialOutput serial = open(cfg.guest().serial(), "serial output", stdout, stderr);
         SerialOutput programStdout = cfg.program().stdout() == null ? null
                 : open(cfg.program().stdout(), "guest.program.stdout", stdout, stderr);
         return new Machine(cfg, vm, program, serial, programStdout);
@@ -98,17 +97,17 @@ public final class Machine implements AutoCloseable {
 
     /** Branchy host processes (with their own per-task LBR users) and CPU-wide host LBR events. */
     private static void addHostWorkloads(GuestConfig cfg, Host host) throws MachineException {
-        for (GuestConfig.HostTask t : cfg.host().tasks()) {
+        for (HostSection.HostTask t : cfg.host().tasks()) {
             Task task = host.addTask(t.name(), Task.Kind.HOST, t.affinity(), new BranchyWorkload(t.name()));
-            if (!t.lbr().equals("none")) {
+            if (t.lbr() != HostSection.LbrUse.NONE) {
                 if (!cfg.host().cpuModel().hasLbr()) {
                     throw new MachineException("host task " + t.name() + " wants an LBR event but host CPU model "
                             + cfg.host().cpuModel().name() + " has no LBR");
                 }
-                host.perf().createTaskEvent(t.name(), task, t.lbr().equals("task-pinned"), false, false, 0);
+                host.perf().createTaskEvent(t.name(), task, t.lbr() == HostSection.LbrUse.TASK_PINNED, false, false, 0);
             }
         }
-        for (GuestConfig.CpuLbrEvent e : cfg.host().lbrEvents()) {
+        for (HostSection.CpuLbrEvent e : cfg.host().lbrEvents()) {
             if (!cfg.host().cpuModel().hasLbr()) {
                 throw new MachineException("a host CPU LBR event needs an LBR, but host CPU model " + cfg.host().cpuModel().name() + " has none");
             }
@@ -118,7 +117,7 @@ public final class Machine implements AutoCloseable {
 
     /** The config's initial MSR values, through the host-initiated interface, on every vCPU. */
     private static void applyMsrs(GuestConfig cfg, Vm vm) throws MachineException {
-        for (GuestConfig.MsrSetting m : cfg.msrs()) {
+        for (GuestSection.MsrSetting m : cfg.guest().msrs()) {
             for (Vcpu v : vm.vcpus()) {
                 try {
                     v.setMsr(m.index(), m.value());
@@ -141,7 +140,7 @@ public final class Machine implements AutoCloseable {
             throw new MachineException("cannot read guest program " + path + ": " + e.getMessage());
         }
         try {
-            return cfg.program().format() == GuestConfig.Format.ELF
+            return cfg.program().format() == ProgramSection.Format.ELF
                     ? ElfLoader.load(path, bytes, vm.memory())
                     : FlatLoader.load(path, bytes, cfg.program().loadAddress(), cfg.program().entry(), vm.memory());
         } catch (ProgramLoadException e) {
@@ -151,25 +150,25 @@ public final class Machine implements AutoCloseable {
 
     private static void setupRegisters(GuestConfig cfg, Vm vm, LoadedProgram program) throws MachineException {
         long top = vm.memory().size();
-        long entry = cfg.program().format() == GuestConfig.Format.ELF ? cfg.program().entry().orElse(program.entry()) : program.entry();
+        long entry = cfg.program().format() == ProgramSection.Format.ELF ? cfg.program().entry().orElse(program.entry()) : program.entry();
         List<Vcpu> vcpus = vm.vcpus();
         for (Vcpu v : vcpus) {
             Cpu c = v.cpu();
             if (v.index() == 0) {
                 long sp;
-                if (cfg.stackPointer().isPresent()) {
-                    sp = cfg.stackPointer().getAsLong();
+                if (cfg.guest().stackPointer().isPresent()) {
+                    sp = cfg.guest().stackPointer().getAsLong();
                     if (sp <= 0 || sp > top) {
                         throw new MachineException(String.format("guest.stack-pointer 0x%x lies outside guest memory [0, 0x%x]", sp, top));
                     }
                 } else if (program.elf()) {
-                    sp = InitialStack.build(vm.memory(), top, cfg.name(), cfg.program().args());
+                    sp = InitialStack.build(vm.memory(), top, cfg.guest().name(), cfg.program().args());
                 } else {
                     sp = top;
                 }
                 c.r[Cpu.RSP] = sp;
                 c.setRip(entry);
-            } else if (cfg.apStart() == GuestConfig.ApStart.ENTRY) {
+            } else if (cfg.guest().apStart() == GuestSection.ApStart.ENTRY) {
                 long sp = top - v.index() * AP_STACK_SPACING;
                 if (sp <= program.end()) {
                     throw new MachineException("guest memory is too small for " + vcpus.size() + " vCPU stacks of "
@@ -181,7 +180,7 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    private static SerialOutput open(GuestConfig.SerialOutput where, String what, PrintStream stdout, PrintStream stderr)
+    private static SerialOutput open(OutputTarget where, String what, PrintStream stdout, PrintStream stderr)
             throws MachineException {
         return switch (where.kind()) {
             case STDOUT -> new SerialOutput(stdout, false);
@@ -237,7 +236,7 @@ public final class Machine implements AutoCloseable {
     public MachineExit runUntil(java.util.function.BooleanSupplier interrupt) {
         if (!started) {
             started = true;
-            if (config.apStart() == GuestConfig.ApStart.HALTED) {
+            if (config.guest().apStart() == GuestSection.ApStart.HALTED) {
                 for (int i = 1; i < halted.length; i++) {
                     halted[i] = true;
                 }

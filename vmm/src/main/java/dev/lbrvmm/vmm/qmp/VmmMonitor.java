@@ -109,7 +109,7 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
         // query-name and query-status read immutable config and the volatile run state: no VM-thread hop.
         r.register(QmpCommand.of("query-name", List.of(), "NameInfo", (a, s) -> {
             ObjectNode o = NODES.objectNode();
-            o.put("name", controller().machine().config().name());
+            o.put("name", controller().machine().config().guest().name());
             return o;
         }));
         r.register(QmpCommand.of("query-status", List.of(), "StatusInfo", (a, s) -> {

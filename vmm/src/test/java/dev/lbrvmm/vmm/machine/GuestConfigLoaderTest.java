@@ -24,12 +24,12 @@ class GuestConfigLoaderTest {
     @Test
     void defaultsWithoutAFile() throws Exception {
         GuestConfig c = GuestConfigLoader.load(null, List.of());
-        assertThat(c.vcpus()).isEqualTo(1);
-        assertThat(c.cpuModel().name()).isEqualTo("skylake-client");
-        assertThat(c.memory()).isEqualTo(64L << 20);
-        assertThat(c.guestLbr()).isFalse();
+        assertThat(c.guest().vcpus()).isEqualTo(1);
+        assertThat(c.guest().cpuModel().name()).isEqualTo("skylake-client");
+        assertThat(c.guest().memory()).isEqualTo(64L << 20);
+        assertThat(c.kvm().guestLbr()).isFalse();
         assertThat(c.program().path()).isNull();
-        assertThat(c.program().format()).isEqualTo(GuestConfig.Format.ELF);
+        assertThat(c.program().format()).isEqualTo(ProgramSection.Format.ELF);
         assertThat(c.host().timeSlice()).isEqualTo(100_000);
     }
 
@@ -48,22 +48,22 @@ class GuestConfigLoaderTest {
                 host.cpu-model = haswell
                 """);
         GuestConfig c = GuestConfigLoader.load(f, List.of());
-        assertThat(c.name()).isEqualTo("demo");
-        assertThat(c.memory()).isEqualTo(16L << 20);
+        assertThat(c.guest().name()).isEqualTo("demo");
+        assertThat(c.guest().memory()).isEqualTo(16L << 20);
         assertThat(c.program().path()).isEqualTo(dir.resolve("bin/p.bin"));
         assertThat(c.program().loadAddress()).isEqualTo(0x200000);
         assertThat(c.program().entry()).hasValue(0x200010);
-        assertThat(c.msrs()).extracting(GuestConfig.MsrSetting::index).containsExactlyInAnyOrder(Msr.IA32_DEBUGCTL, Msr.MSR_LBR_SELECT);
-        assertThat(c.msrs()).filteredOn(m -> m.index() == Msr.MSR_LBR_SELECT).first().extracting(GuestConfig.MsrSetting::value).isEqualTo(0x10L);
-        assertThat(c.guestLbr()).isTrue();
+        assertThat(c.guest().msrs()).extracting(GuestSection.MsrSetting::index).containsExactlyInAnyOrder(Msr.IA32_DEBUGCTL, Msr.MSR_LBR_SELECT);
+        assertThat(c.guest().msrs()).filteredOn(m -> m.index() == Msr.MSR_LBR_SELECT).first().extracting(GuestSection.MsrSetting::value).isEqualTo(0x10L);
+        assertThat(c.kvm().guestLbr()).isTrue();
     }
 
     @Test
     void commandLineOverridesWinIncludingQuotedMsrKeys() throws Exception {
         Path f = write("g.conf", "guest.vcpus = 2\n");
         GuestConfig c = GuestConfigLoader.load(f, List.of("guest.vcpus=3", "guest.msrs.\"0x1d9\"=1", "guest.program.path=/tmp/x//y.elf"));
-        assertThat(c.vcpus()).isEqualTo(3);
-        assertThat(c.msrs()).singleElement().satisfies(m -> {
+        assertThat(c.guest().vcpus()).isEqualTo(3);
+        assertThat(c.guest().msrs()).singleElement().satisfies(m -> {
             assertThat(m.index()).isEqualTo(0x1D9);
             assertThat(m.value()).isEqualTo(1);
         });
@@ -76,9 +76,9 @@ class GuestConfigLoaderTest {
         write("base/common.conf", "guest { memory = 8M, program.path = \"prog.elf\" }\n");
         Path f = write("g.conf", "include \"base/common.conf\"\nguest.name = ${?PATH}\nguest.vcpus = ${?LBRVMM_TEST_UNSET_VAR}\n");
         GuestConfig c = GuestConfigLoader.load(f, List.of());
-        assertThat(c.memory()).isEqualTo(8L << 20);
-        assertThat(c.name()).isEqualTo(System.getenv("PATH"));
-        assertThat(c.vcpus()).isEqualTo(1);
+        assertThat(c.guest().memory()).isEqualTo(8L << 20);
+        assertThat(c.guest().name()).isEqualTo(System.getenv("PATH"));
+        assertThat(c.guest().vcpus()).isEqualTo(1);
         assertThat(c.program().path()).as("relative to the file that set it").isEqualTo(dir.resolve("base/prog.elf"));
     }
 
@@ -87,7 +87,7 @@ class GuestConfigLoaderTest {
         Path f = write("args.conf", "guest.program {\n  args = [\"100\", x]\n  stdout = \"out.txt\"\n}\n");
         GuestConfig c = GuestConfigLoader.load(f, List.of());
         assertThat(c.program().args()).containsExactly("100", "x");
-        assertThat(c.program().stdout().kind()).isEqualTo(GuestConfig.SerialOutput.Kind.FILE);
+        assertThat(c.program().stdout().kind()).isEqualTo(OutputTarget.Kind.FILE);
         assertThat(c.program().stdout().file()).isEqualTo(f.getParent().resolve("out.txt"));
         assertThat(GuestConfigLoader.load(null, List.of()).program().stdout()).as("default: with the serial output").isNull();
         assertThat(GuestConfigLoader.load(null, List.of()).program().args()).isEmpty();
@@ -163,5 +163,28 @@ class GuestConfigLoaderTest {
                 .hasMessageContaining("nope.conf").hasMessageContaining("does not exist");
         assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("novalue")))
                 .hasMessageContaining("expected key=value");
+    }
+
+    @Test
+    void policyAndHostLbrUseAreTypes() throws Exception {
+        Path f = write("host.conf", """
+                kvm.lbr-policy = upstream
+                host {
+                  cpus = 2
+                  tasks = [{ name = perf, cpus = [1], lbr = task-pinned }, { name = idle }]
+                  lbr-events = [{ cpu = 1, pinned = false }]
+                }
+                """);
+        GuestConfig c = GuestConfigLoader.load(f, List.of());
+        assertThat(c.kvm().lbrPolicy()).isInstanceOf(dev.lbrvmm.vmm.kvm.GuestLbrPolicy.Upstream.class);
+        assertThat(c.host().tasks()).extracting(HostSection.HostTask::lbr)
+                .containsExactly(HostSection.LbrUse.TASK_PINNED, HostSection.LbrUse.NONE);
+        assertThat(c.host().tasks().get(0).affinity()).isEqualTo(0b10);
+        assertThat(c.host().lbrEvents()).containsExactly(new HostSection.CpuLbrEvent(1, false));
+        Path bad = write("badlbr.conf", "host.tasks = [\n  { lbr = always }\n]\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(bad, List.of())).hasMessageContaining("badlbr.conf:2")
+                .hasMessageContaining("host.tasks[0].lbr must be none, task-pinned or task-flexible, got 'always'");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("kvm.lbr-policy=greedy")))
+                .hasMessageContaining("-o kvm.lbr-policy=greedy").hasMessageContaining("kvm.lbr-policy must be one of lazy, upstream");
     }
 }

@@ -1,0 +1,81 @@
+package dev.lbrvmm.vmm.machine;
+
+import com.typesafe.config.ConfigObject;
+import dev.lbrvmm.vmm.cpu.CpuModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The {@code host} section: the physical machine the VM shares, its scheduler's time slice, and
+ * the other LBR users on it.
+ *
+ * @param vcpuAffinity bit i: vCPU threads may run on physical CPU i
+ */
+public record HostSection(int cpus, CpuModel cpuModel, long timeSlice, long vcpuAffinity, List<HostTask> tasks,
+        List<CpuLbrEvent> lbrEvents) {
+
+    /** How a host task uses the LBR: perf's per-task event priorities. */
+    public enum LbrUse {
+        NONE, TASK_PINNED, TASK_FLEXIBLE;
+
+        /** The config spelling: none, task-pinned, task-flexible. */
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /** A branchy host workload and its LBR use. */
+    public record HostTask(String name, long affinity, LbrUse lbr) {}
+
+    /** A CPU-wide host LBR user. */
+    public record CpuLbrEvent(int cpu, boolean pinned) {}
+
+    static HostSection from(ConfigReader r) throws GuestConfigException {
+        int cpus = r.intIn("host.cpus", 1, 64);
+        long slice = r.longIn("host.time-slice", 1, 1_000_000_000L, " guest instructions");
+        long vcpuAffinity = ConfigReader.cpuMask(r.value("host.vcpu-cpus"), "host.vcpu-cpus", cpus);
+        return new HostSection(cpus, r.model("host.cpu-model"), slice, vcpuAffinity, tasks(r, cpus), events(r, cpus));
+    }
+
+    private static List<HostTask> tasks(ConfigReader r, int cpus) throws GuestConfigException {
+        List<HostTask> tasks = new ArrayList<>();
+        List<? extends ConfigObject> list = r.objects("host.tasks");
+        for (int i = 0; i < list.size(); i++) {
+            ConfigObject o = list.get(i);
+            String at = "host.tasks[" + i + "]";
+            ConfigReader.allowKeys(o, at, "name", "cpus", "lbr");
+            String name = o.containsKey("name") ? ConfigReader.string(o.get("name"), at + ".name") : "host-task-" + i;
+            long affinity = o.containsKey("cpus") ? ConfigReader.cpuMask(o.get("cpus"), at + ".cpus", cpus) : (1L << cpus) - 1;
+            tasks.add(new HostTask(name, affinity, o.containsKey("lbr") ? lbrUse(o, at) : LbrUse.NONE));
+        }
+        return List.copyOf(tasks);
+    }
+
+    private static LbrUse lbrUse(ConfigObject o, String at) throws GuestConfigException {
+        String s = ConfigReader.string(o.get("lbr"), at + ".lbr");
+        for (LbrUse u : LbrUse.values()) {
+            if (u.configName().equals(s)) {
+                return u;
+            }
+        }
+        throw ConfigReader.bad(o.get("lbr"), at + ".lbr", "must be none, task-pinned or task-flexible, got '" + s + "'");
+    }
+
+    private static List<CpuLbrEvent> events(ConfigReader r, int cpus) throws GuestConfigException {
+        List<CpuLbrEvent> events = new ArrayList<>();
+        List<? extends ConfigObject> list = r.objects("host.lbr-events");
+        for (int i = 0; i < list.size(); i++) {
+            ConfigObject o = list.get(i);
+            String at = "host.lbr-events[" + i + "]";
+            ConfigReader.allowKeys(o, at, "cpu", "pinned");
+            long cpu = o.containsKey("cpu") ? ConfigReader.number(o.get("cpu"), at + ".cpu") : 0;
+            if (cpu < 0 || cpu >= cpus) {
+                throw ConfigReader.bad(o, at + ".cpu", "must name one of the host's " + cpus + " CPUs, got " + cpu);
+            }
+            boolean pinned = !o.containsKey("pinned") || ConfigReader.bool(o.get("pinned"), at + ".pinned");
+            events.add(new CpuLbrEvent((int) cpu, pinned));
+        }
+        return List.copyOf(events);
+    }
+}
