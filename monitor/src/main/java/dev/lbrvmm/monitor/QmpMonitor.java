@@ -1,5 +1,6 @@
 package dev.lbrvmm.monitor;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,6 +18,12 @@ public final class QmpMonitor {
 
     /** What query-version and the greeting report. */
     public record Version(int major, int minor, int micro, String pkg) {}
+
+    /** query-version's reply (and the greeting's version member). */
+    public record VersionInfo(VersionTriple qemu, @JsonProperty("package") String pkg) {}
+
+    /** QEMU's VersionTriple, in the order QEMU prints it. */
+    public record VersionTriple(int micro, int minor, int major) {}
 
     private final CommandRegistry registry;
     private final Version version;
@@ -71,14 +78,8 @@ public final class QmpMonitor {
     }
 
     /** {@code {"qemu": {"micro", "minor", "major"}, "package"}} (QEMU's member order). */
-    public ObjectNode versionInfo() {
-        ObjectNode v = NODES.objectNode();
-        ObjectNode q = v.putObject("qemu");
-        q.put("micro", version.micro());
-        q.put("minor", version.minor());
-        q.put("major", version.major());
-        v.put("package", version.pkg());
-        return v;
+    public VersionInfo versionInfo() {
+        return new VersionInfo(new VersionTriple(version.micro(), version.minor(), version.major()), version.pkg());
     }
 
     /** A new connection: the session sends its greeting at once. */

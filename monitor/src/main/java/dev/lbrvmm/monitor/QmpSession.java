@@ -73,7 +73,7 @@ public final class QmpSession {
     void greet() {
         ObjectNode g = NODES.objectNode();
         ObjectNode qmp = g.putObject("QMP");
-        qmp.set("version", monitor.versionInfo());
+        qmp.set("version", ReplyJson.toJson(monitor.versionInfo()));
         qmp.putArray("capabilities").add("oob");
         transport.send(QmpJsonWriter.write(g));
     }
@@ -198,7 +198,9 @@ public final class QmpSession {
             throw QmpError.generic("The command " + name + " does not support OOB");
         }
         checkArguments(c, args);
-        return c.handler().handle(args, this);
+        Object value = c.handler().handle(args, this);
+        c.returns().check(name, value);
+        return ReplyJson.toJson(value);
     }
 
     /** QAPI input visitor order: missing members, then unexpected ones, then types. */

@@ -16,21 +16,18 @@ class QmpSessionTest {
     final List<String> wire = new ArrayList<>();
     final AtomicBoolean closed = new AtomicBoolean();
     final CommandRegistry registry = new CommandRegistry()
-            .register(QmpCommand.of("query-status", List.of(), "StatusInfo", (a, s) -> {
-                var o = JsonNodeFactory.instance.objectNode();
-                o.put("status", "running");
-                return o;
-            }))
-            .register(QmpCommand.of("stop", List.of(), "{}", (a, s) -> {
+            .register(QmpCommand.of("query-status", List.of(), ReplyType.of(StatusInfo.class), (a, s) -> new StatusInfo("running")))
+            .register(QmpCommand.of("x-drifted", List.of(), ReplyType.of(StatusInfo.class), (a, s) -> "not a StatusInfo"))
+            .register(QmpCommand.of("stop", List.of(), ReplyType.NONE, (a, s) -> {
                 s.monitor().broadcast("STOP", null);
                 return null;
             }))
-            .register(QmpCommand.of("quit", List.of(), "{}", (a, s) -> {
+            .register(QmpCommand.of("quit", List.of(), ReplyType.NONE, (a, s) -> {
                 s.closeAfterReply();
                 return null;
             }))
             .register(QmpCommand.of("echo", List.of(Param.required("n", Param.Type.INT), Param.optional("s", Param.Type.STR),
-                    Param.enumOf("mode", true, List.of("a", "b")), Param.optional("u", Param.Type.UINT64)), "any",
+                    Param.enumOf("mode", true, List.of("a", "b")), Param.optional("u", Param.Type.UINT64)), ReplyType.ANY,
                     (a, s) -> a));
     final QmpMonitor monitor = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, "lbrvmm"), Runnable::run);
     final QmpSession session = monitor.open(new QmpSession.Transport() {
@@ -182,7 +179,22 @@ class QmpSessionTest {
         negotiate();
         assertThat(send("{\"execute\": \"query-commands\"}")).contains("{\"name\": \"qmp_capabilities\"}").contains("{\"name\": \"echo\"}");
         assertThat(send("{\"execute\": \"query-qmp-schema\"}")).contains("\"name\": \"echo\", \"meta-type\": \"command\"")
-                .contains("{\"name\": \"n\", \"type\": \"integer\"}");
+                .contains("{\"name\": \"n\", \"type\": \"integer\"}")
+                .contains("{\"name\": \"s\", \"type\": \"string\", \"default\": null}")
+                .contains("\"name\": \"query-status\", \"meta-type\": \"command\", \"arg-type\": {\"members\": []}, \"ret-type\": \"StatusInfo\"}")
+                .contains("\"ret-type\": \"[CommandInfo]\"")
+                .contains("\"name\": \"x-oob-ping\", \"meta-type\": \"command\", \"arg-type\": {\"members\": []}, \"ret-type\": \"{}\", \"allow-oob\": true}");
+    }
+
+    /** The reply a command declares. */
+    record StatusInfo(String status) {}
+
+    @Test
+    void aReplyThatDoesNotMatchItsDeclaredTypeIsAnErrorAndTheSessionGoesOn() {
+        negotiate();
+        assertThat(send("{\"execute\": \"x-drifted\"}")).contains("GenericError")
+                .contains("x-drifted declares reply StatusInfo but returned java.lang.String");
+        assertThat(send("{\"execute\": \"query-status\"}")).contains("running");
     }
 
     @Test

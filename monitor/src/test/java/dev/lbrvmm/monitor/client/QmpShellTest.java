@@ -8,6 +8,7 @@ import dev.lbrvmm.monitor.CommandRegistry;
 import dev.lbrvmm.monitor.Param;
 import dev.lbrvmm.monitor.QmpCommand;
 import dev.lbrvmm.monitor.QmpMonitor;
+import dev.lbrvmm.monitor.ReplyType;
 import dev.lbrvmm.monitor.netty.QmpAddress;
 import dev.lbrvmm.monitor.netty.QmpServer;
 import java.io.ByteArrayOutputStream;
@@ -45,12 +46,12 @@ class QmpShellTest {
         ExecutorService pool = Executors.newCachedThreadPool();
         CommandRegistry r = new CommandRegistry();
         QmpMonitor[] m = new QmpMonitor[1];
-        r.register(QmpCommand.of("stop", List.of(), "{}", (a, s) -> {
+        r.register(QmpCommand.of("stop", List.of(), ReplyType.NONE, (a, s) -> {
             m[0].broadcast("STOP", null);
             return null;
         }));
-        r.register(QmpCommand.of("hello", List.of(Param.required("name", Param.Type.STR)), "str",
-                (a, s) -> JsonNodeFactory.instance.textNode("hello " + a.get("name").asText())));
+        r.register(QmpCommand.of("hello", List.of(Param.required("name", Param.Type.STR)), ReplyType.STR,
+                (a, s) -> "hello " + a.get("name").asText()));
         m[0] = new QmpMonitor(r, new QmpMonitor.Version(0, 1, 0, "test"), pool);
         Path sock = dir.resolve("s.sock");
         try (QmpServer server = new QmpServer(m[0])) {

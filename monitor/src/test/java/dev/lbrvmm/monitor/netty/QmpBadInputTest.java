@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.lbrvmm.monitor.CommandRegistry;
 import dev.lbrvmm.monitor.QmpCommand;
 import dev.lbrvmm.monitor.QmpMonitor;
+import dev.lbrvmm.monitor.ReplyType;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -61,7 +62,7 @@ class QmpBadInputTest {
 
     @BeforeEach
     void start() throws Exception {
-        CommandRegistry r = new CommandRegistry().register(QmpCommand.of("query-status", List.of(), "StatusInfo",
+        CommandRegistry r = new CommandRegistry().register(QmpCommand.of("query-status", List.of(), ReplyType.ANY,
                 (a, s) -> JsonNodeFactory.instance.objectNode().put("status", "running")));
         server = new QmpServer(new QmpMonitor(r, new QmpMonitor.Version(7, 2, 0, ""), pool));
         at = server.listenTcp("127.0.0.1", 0);

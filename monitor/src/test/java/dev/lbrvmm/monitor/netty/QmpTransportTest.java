@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.lbrvmm.monitor.CommandRegistry;
 import dev.lbrvmm.monitor.QmpCommand;
 import dev.lbrvmm.monitor.QmpMonitor;
+import dev.lbrvmm.monitor.ReplyType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The Netty side: the handler on an EmbeddedChannel, and real TCP and Unix-socket endpoints. */
 class QmpTransportTest {
     private final ExecutorService pool = Executors.newFixedThreadPool(2);
-    private final CommandRegistry registry = new CommandRegistry().register(QmpCommand.of("query-status", List.of(), "StatusInfo",
+    private final CommandRegistry registry = new CommandRegistry().register(QmpCommand.of("query-status", List.of(), ReplyType.ANY,
             (a, s) -> JsonNodeFactory.instance.objectNode().put("status", "running")));
     private final QmpMonitor monitor = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, ""), pool);
 

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lbrvmm.vmm.cpu.LbrSnapshot;
 import dev.lbrvmm.vmm.kvm.Vcpu;
 import java.io.IOException;
@@ -23,40 +21,20 @@ public final class LbrStackJson {
 
     private LbrStackJson() {}
 
-    public static ObjectNode vcpu(Vcpu v) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("index", v.index());
-        o.put("model", v.model().name());
+    /** One vCPU's stack (the query-lbr reply adds KVM's state to it). */
+    public static QmpReplies.LbrStack vcpu(Vcpu v) {
         LbrSnapshot s = v.lbrSnapshot().orElse(null);
-        o.put("format", v.model().lbrFormat());
-        o.put("depth", v.model().lbrDepth());
-        o.put("tos", s == null ? 0 : s.tos());
-        o.put("debugctl", v.guestDebugctl());
-        o.put("lbr_select", s == null ? 0 : s.lbrSelect());
-        ArrayNode entries = o.putArray("entries");
-        if (s != null) {
-            for (LbrSnapshot.Entry e : s.entries()) {
-                ObjectNode n = entries.addObject();
-                n.put("from", e.from());
-                n.put("to", e.to());
-                if (e.mispredicted() != null) {
-                    n.put("mispredicted", e.mispredicted());
-                }
-                if (e.cycles() != null) {
-                    n.put("cycles", e.cycles());
-                }
-            }
-        }
-        return o;
+        List<QmpReplies.LbrEntry> entries = s == null ? List.of()
+                : s.entries().stream().map(e -> new QmpReplies.LbrEntry(e.from(), e.to(), e.mispredicted(), e.cycles())).toList();
+        return new QmpReplies.LbrStack(v.index(), v.model().name(), v.model().lbrFormat(), v.model().lbrDepth(), s == null ? 0 : s.tos(),
+                v.guestDebugctl(), s == null ? 0 : s.lbrSelect(), entries);
     }
 
-    public static ObjectNode dump(List<Vcpu> vcpus) {
-        ObjectNode root = JSON.createObjectNode();
-        ArrayNode arr = root.putArray("vcpus");
-        for (Vcpu v : vcpus) {
-            arr.add(vcpu(v));
-        }
-        return root;
+    /** The --dump-lbr file: {@code {"vcpus": [stack, ...]}}. */
+    public record Dump(List<QmpReplies.LbrStack> vcpus) {}
+
+    public static Dump dump(List<Vcpu> vcpus) {
+        return new Dump(vcpus.stream().map(LbrStackJson::vcpu).toList());
     }
 
     public static void write(Path file, List<Vcpu> vcpus) throws IOException {

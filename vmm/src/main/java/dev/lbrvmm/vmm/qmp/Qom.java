@@ -1,7 +1,6 @@
 package dev.lbrvmm.vmm.qmp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.lbrvmm.monitor.QmpError;
 import dev.lbrvmm.vmm.cpu.Msr;
@@ -16,7 +15,8 @@ import java.util.List;
  * The part of QEMU's object tree lbrvmm has: {@code /machine} (with the VM's guest-LBR policy) and
  * one CPU per vCPU at {@code /machine/unattached/device[N]} with {@code pmu}, {@code lbr-fmt}
  * (alias {@code lbr_fmt}), {@code pdcm} and {@code model}. Paths may be partial if they match
- * exactly one object. Every CPU is realized, so properties are read-only (spec qmp.md §10, §12).
+ * exactly one object. Every CPU is realized, so properties are read-only, as QEMU answers for a
+ * realized device (object_property_set -> "after it was realized").
  */
 final class Qom {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -63,31 +63,35 @@ final class Qom {
         throw new QmpError(QmpError.ErrorClass.DeviceNotFound, "Device '" + path + "' not found");
     }
 
-    static JsonNode list(Vm vm, String path) throws QmpError {
+    static List<QmpReplies.ObjectPropertyInfo> list(Vm vm, String path) throws QmpError {
         Obj o = resolve(vm, path);
-        ArrayNode a = NODES.arrayNode();
-        a.addObject().put("name", "type").put("type", "string");
+        List<QmpReplies.ObjectPropertyInfo> a = new ArrayList<>();
+        a.add(property("type", "string"));
         switch (o.path()) {
-            case "/" -> a.addObject().put("name", "machine").put("type", "child<lbrvmm-machine>");
+            case "/" -> a.add(property("machine", "child<lbrvmm-machine>"));
             case "/machine" -> {
-                a.addObject().put("name", "unattached").put("type", "child<container>");
-                a.addObject().put("name", "lbr-policy").put("type", "string");
-                a.addObject().put("name", "guest-lbr").put("type", "bool");
+                a.add(property("unattached", "child<container>"));
+                a.add(property("lbr-policy", "string"));
+                a.add(property("guest-lbr", "bool"));
             }
             case "/machine/unattached" -> {
                 for (Vcpu v : vm.vcpus()) {
-                    a.addObject().put("name", "device[" + v.index() + "]").put("type", "child<" + cpuType(v) + ">");
+                    a.add(property("device[" + v.index() + "]", "child<" + cpuType(v) + ">"));
                 }
             }
             default -> {
-                a.addObject().put("name", "pmu").put("type", "bool");
-                a.addObject().put("name", "lbr-fmt").put("type", "uint64");
-                a.addObject().put("name", "lbr_fmt").put("type", "uint64");
-                a.addObject().put("name", "pdcm").put("type", "bool");
-                a.addObject().put("name", "model").put("type", "string");
+                a.add(property("pmu", "bool"));
+                a.add(property("lbr-fmt", "uint64"));
+                a.add(property("lbr_fmt", "uint64"));
+                a.add(property("pdcm", "bool"));
+                a.add(property("model", "string"));
             }
         }
         return a;
+    }
+
+    private static QmpReplies.ObjectPropertyInfo property(String name, String type) {
+        return new QmpReplies.ObjectPropertyInfo(name, type);
     }
 
     static JsonNode get(Vm vm, String path, String property) throws QmpError {

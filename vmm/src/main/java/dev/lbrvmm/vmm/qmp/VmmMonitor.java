@@ -1,7 +1,5 @@
 package dev.lbrvmm.vmm.qmp;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lbrvmm.monitor.CommandRegistry;
@@ -9,32 +7,37 @@ import dev.lbrvmm.monitor.Param;
 import dev.lbrvmm.monitor.QmpCommand;
 import dev.lbrvmm.monitor.QmpError;
 import dev.lbrvmm.monitor.QmpMonitor;
-import dev.lbrvmm.vmm.cpu.Cpu;
-import dev.lbrvmm.vmm.host.LbrEvent;
-import dev.lbrvmm.vmm.host.PhysicalCpu;
-import dev.lbrvmm.vmm.kvm.LbrStats;
-import dev.lbrvmm.vmm.kvm.Vcpu;
-import dev.lbrvmm.vmm.kvm.Vm;
+import dev.lbrvmm.monitor.ReplyType;
 import dev.lbrvmm.vmm.machine.MachineController;
 import dev.lbrvmm.vmm.machine.MachineEvents;
+import dev.lbrvmm.vmm.qmp.QmpReplies.CpuInfoFast;
+import dev.lbrvmm.vmm.qmp.QmpReplies.HostLbrEvent;
+import dev.lbrvmm.vmm.qmp.QmpReplies.KvmInfo;
+import dev.lbrvmm.vmm.qmp.QmpReplies.LbrInfo;
+import dev.lbrvmm.vmm.qmp.QmpReplies.LbrStatsInfo;
+import dev.lbrvmm.vmm.qmp.QmpReplies.NameInfo;
+import dev.lbrvmm.vmm.qmp.QmpReplies.ObjectPropertyInfo;
+import dev.lbrvmm.vmm.qmp.QmpReplies.PmuInfo;
+import dev.lbrvmm.vmm.qmp.QmpReplies.StatusInfo;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 
 /**
- * The VMM's QMP commands and events, declared once here and bound to a running machine. Every
- * command that touches the machine runs on the VM thread (MachineController.call), so events it
- * causes are broadcast before its reply and it never races the guest.
+ * The VMM's QMP commands and events: the table below declares each command once (name,
+ * arguments, reply type) and binds it to its method in {@link VmmCommands}. Every command that
+ * touches the machine runs on the VM thread (MachineController.call), so events it causes are
+ * broadcast before its reply and it never races the guest. docs/monitor.md shows each command.
  */
 public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEvents {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final List<Param> CPU_INDEX = List.of(Param.optional("cpu-index", Param.Type.INT));
 
     private final QmpMonitor monitor;
-    private volatile MachineController controller;
-    private final java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
-    private final Map<Integer, LbrEvent> hostEvents = new ConcurrentHashMap<>();
+    private volatile VmmCommands commands;
+    private final CountDownLatch attached = new CountDownLatch(1);
     private Runnable onQuit = () -> { };
 
     public VmmMonitor(QmpMonitor.Version version, Executor commands) {
@@ -53,7 +56,7 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
 
     /** Binds the commands to the machine (before clients can run machine commands). */
     public void attach(MachineController c) {
-        controller = c;
+        commands = new VmmCommands(c);
         c.machine().vm().setEventListener(this);
         attached.countDown();
     }
@@ -63,250 +66,99 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
         onQuit = r;
     }
 
-    /** The controller, once the machine exists (clients may connect before). */
-    private MachineController controller() throws QmpError {
+    /** The commands, once the machine exists (clients may connect while it is still being built). */
+    private VmmCommands commands() throws QmpError {
         try {
             attached.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw QmpError.generic("interrupted");
         }
-        return controller;
+        return commands;
     }
 
-    private <T> T onVm(Callable<T> call) throws QmpError {
-        try {
-            attached.await(); // clients may connect while the machine is still being built
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw QmpError.generic("interrupted");
-        }
-        try {
-            return controller.call(call);
-        } catch (QmpError e) {
-            throw e;
-        } catch (IllegalStateException e) {
-            throw QmpError.generic(e.getMessage());
-        } catch (Exception e) {
-            throw QmpError.generic(e.getMessage() == null ? e.toString() : e.getMessage());
-        }
+    /** A command body: the checked arguments in, the declared reply out. */
+    @FunctionalInterface
+    private interface Body {
+        Object run(VmmCommands c, ObjectNode args) throws QmpError;
     }
 
-    private Vm vm() {
-        return controller.machine().vm();
+    /** A command that reads only immutable config or volatile state: runs on the monitor's thread. */
+    private QmpCommand direct(String name, List<Param> params, ReplyType reply, Body body) {
+        return QmpCommand.of(name, params, reply, (a, s) -> body.run(commands(), a));
     }
 
-    private Vcpu vcpu(JsonNode index, String param) throws QmpError {
-        int i = index == null ? 0 : index.intValue();
-        if (i < 0 || i >= vm().vcpus().size()) {
-            throw QmpError.generic("Parameter '" + param + "' expects a CPU number");
-        }
-        return vm().vcpus().get(i);
+    /** A command that touches the machine: runs on the VM thread. */
+    private QmpCommand onVm(String name, List<Param> params, ReplyType reply, Body body) {
+        return QmpCommand.of(name, params, reply, (a, s) -> {
+            VmmCommands c = commands();
+            try {
+                return c.controller().call(() -> body.run(c, a));
+            } catch (QmpError e) {
+                throw e;
+            } catch (Exception e) {
+                throw QmpError.generic(e.getMessage() == null ? e.toString() : e.getMessage());
+            }
+        });
+    }
+
+    private static Integer cpuIndex(ObjectNode a) {
+        return a.has("cpu-index") ? a.get("cpu-index").intValue() : null;
+    }
+
+    private static String text(ObjectNode a, String name) {
+        return a.get(name).asText();
     }
 
     private void register(CommandRegistry r) {
-        r.register(QmpCommand.of("query-version", List.of(), "VersionInfo", (a, s) -> monitor.versionInfo()));
-        // query-name and query-status read immutable config and the volatile run state: no VM-thread hop.
-        r.register(QmpCommand.of("query-name", List.of(), "NameInfo", (a, s) -> {
-            ObjectNode o = NODES.objectNode();
-            o.put("name", controller().machine().config().guest().name());
-            return o;
+        r.register(QmpCommand.of("query-version", List.of(), ReplyType.of(QmpMonitor.VersionInfo.class), (a, s) -> monitor.versionInfo()));
+        r.register(direct("query-name", List.of(), ReplyType.of(NameInfo.class), (c, a) -> c.queryName()));
+        r.register(direct("query-status", List.of(), ReplyType.of(StatusInfo.class), (c, a) -> c.queryStatus()));
+        r.register(onVm("stop", List.of(), ReplyType.NONE, (c, a) -> run(c::stop)));
+        r.register(onVm("cont", List.of(), ReplyType.NONE, (c, a) -> run(c::cont)));
+        r.register(onVm("system_reset", List.of(), ReplyType.NONE, (c, a) -> {
+            c.systemReset();
+            return null;
         }));
-        r.register(QmpCommand.of("query-status", List.of(), "StatusInfo", (a, s) -> {
-            dev.lbrvmm.vmm.machine.RunState st = controller().state();
-            ObjectNode o = NODES.objectNode();
-            o.put("status", st.qapiName);
-            o.put("singlestep", false);
-            o.put("running", st == dev.lbrvmm.vmm.machine.RunState.RUNNING);
-            return o;
-        }));
-        r.register(QmpCommand.of("stop", List.of(), "{}", (a, s) -> onVm(() -> {
-            controller.stop();
-            return null;
-        })));
-        r.register(QmpCommand.of("cont", List.of(), "{}", (a, s) -> onVm(() -> {
-            controller.cont();
-            return null;
-        })));
-        r.register(QmpCommand.of("system_reset", List.of(), "{}", (a, s) -> onVm(() -> {
-            controller.reset();
-            return null;
-        })));
-        r.register(QmpCommand.of("system_powerdown", List.of(), "{}", (a, s) -> onVm(() -> {
-            controller.powerdown();
-            return null;
-        })));
-        r.register(QmpCommand.of("quit", List.of(), "{}", (a, s) -> {
-            onVm(() -> {
-                controller.quit();
-                return null;
-            });
+        r.register(onVm("system_powerdown", List.of(), ReplyType.NONE, (c, a) -> run(c::systemPowerdown)));
+        QmpCommand quit = onVm("quit", List.of(), ReplyType.NONE, (c, a) -> run(c::quit));
+        r.register(QmpCommand.of(quit.name(), quit.params(), quit.returns(), (a, s) -> {
+            quit.handler().handle(a, s);
             s.closeAfterReply();
             s.afterReply(onQuit);
             return null;
         }));
-        r.register(QmpCommand.of("query-kvm", List.of(), "KvmInfo", (a, s) -> {
-            ObjectNode o = NODES.objectNode();
-            o.put("enabled", true); // the KVM model is what runs every guest
-            o.put("present", true);
-            return o;
-        }));
-        r.register(QmpCommand.of("query-cpus-fast", List.of(), "[CpuInfoFast]", (a, s) -> onVm(() -> {
-            ArrayNode arr = NODES.arrayNode();
-            for (Vcpu v : vm().vcpus()) {
-                ObjectNode o = arr.addObject();
-                o.put("thread-id", v.thread().id());
-                ObjectNode props = o.putObject("props");
-                props.put("core-id", v.index());
-                props.put("thread-id", 0);
-                props.put("socket-id", 0);
-                o.put("qom-path", "/machine/unattached/device[" + v.index() + "]");
-                o.put("cpu-index", v.index());
-                o.put("target", "x86_64");
-            }
-            return arr;
-        })));
-        r.register(QmpCommand.of("query-lbr", List.of(Param.optional("cpu-index", Param.Type.INT)), "LbrInfo", (a, s) -> onVm(() -> {
-            Vcpu v = vcpu(a.get("cpu-index"), "cpu-index");
-            ObjectNode o = LbrStackJson.vcpu(v);
-            o.put("passthrough", v.guestLbr().passthrough());
-            LbrEvent e = v.guestLbr().event();
-            o.put("host-event", e == null ? "none" : e.state().name().toLowerCase(java.util.Locale.ROOT));
-            PhysicalCpu pc = v.pcpu();
-            o.put("physical-cpu", pc == null ? -1 : pc.index());
-            return o;
-        })));
-        r.register(QmpCommand.of("query-lbr-stats", List.of(Param.optional("cpu-index", Param.Type.INT)), "LbrStats", (a, s) -> onVm(() -> {
-            LbrStats st = a.has("cpu-index") ? vcpu(a.get("cpu-index"), "cpu-index").stats() : vm().stats();
-            ObjectNode o = NODES.objectNode();
-            o.put("policy", vm().lbrPolicy().name());
-            o.put("instructions", st.instructions());
-            o.put("vm-exits", st.exits());
-            ObjectNode by = o.putObject("vm-exits-by-reason");
-            st.exitsByReason().forEach((k, v) -> by.put(k.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), v));
-            o.put("lbr-msr-exits", st.lbrMsrExits());
-            o.put("passthrough-accesses", st.passthroughAccesses());
-            o.put("passthrough-switches", st.passthroughSwitches());
-            o.put("events-created", st.eventsCreated());
-            o.put("events-released", st.eventsReleased());
-            o.put("context-switches", st.contextSwitches());
-            o.put("saves", st.saves());
-            o.put("restores", st.restores());
-            o.put("skipped-restores", st.skippedRestores());
-            o.put("resets", st.resets());
-            o.put("save-restore-msr-accesses", st.saveRestoreMsrAccesses());
-            o.put("reclaim-drops", st.reclaimDrops());
-            o.put("warnings", st.warnings());
-            o.put("overhead-cycles", st.overheadCycles(vm().costs()));
-            return o;
-        })));
-        r.register(QmpCommand.of("query-pmu", List.of(Param.optional("cpu-index", Param.Type.INT)), "PmuInfo", (a, s) -> onVm(() -> {
-            Vcpu v = vcpu(a.get("cpu-index"), "cpu-index");
-            dev.lbrvmm.vmm.kvm.VPmu p = v.pmu();
-            ObjectNode o = NODES.objectNode();
-            o.put("version", v.cpu().cpuid().pmuVersion());
-            ArrayNode gp = o.putArray("counters");
-            for (int i = 0; i < p.gpCounters(); i++) {
-                ObjectNode c = gp.addObject();
-                c.put("index", i);
-                c.put("eventsel", p.selector(i));
-                c.put("value", p.gpValue(i));
-            }
-            ArrayNode fixed = o.putArray("fixed-counters");
-            for (int j = 0; j < 3; j++) {
-                fixed.addObject().put("index", j).put("value", p.fixedValue(j));
-            }
-            o.put("fixed-ctr-ctrl", p.fixedCtrl());
-            o.put("global-ctrl", p.globalCtrl());
-            o.put("global-status", p.globalStatus());
-            o.put("lvt-pmi", p.lvtPmi());
-            o.put("pmis", p.pmis());
-            return o;
-        })));
-        r.register(QmpCommand.of("x-host-lbr-event-add", List.of(Param.required("cpu", Param.Type.INT),
-                Param.optional("pinned", Param.Type.BOOL)), "HostLbrEvent", (a, s) -> onVm(() -> {
-                    int cpu = a.get("cpu").intValue();
-                    List<PhysicalCpu> cpus = vm().kvm().host().cpus();
-                    if (cpu < 0 || cpu >= cpus.size()) {
-                        throw QmpError.generic("Parameter 'cpu' expects a host CPU number (0.." + (cpus.size() - 1) + ")");
-                    }
-                    if (cpus.get(cpu).lbr() == null) {
-                        throw QmpError.generic("host CPU " + cpu + " has no LBR");
-                    }
-                    boolean pinned = !a.has("pinned") || a.get("pinned").booleanValue();
-                    LbrEvent e = vm().kvm().host().perf().createCpuEvent("qmp", cpus.get(cpu), pinned, 0);
-                    hostEvents.put(e.id(), e);
-                    ObjectNode o = NODES.objectNode();
-                    o.put("id", e.id());
-                    o.put("state", e.state().name().toLowerCase(java.util.Locale.ROOT));
-                    return o;
-                })));
-        r.register(QmpCommand.of("x-host-lbr-event-del", List.of(Param.required("id", Param.Type.INT)), "{}", (a, s) -> onVm(() -> {
-            LbrEvent e = hostEvents.remove(a.get("id").intValue());
-            if (e == null) {
-                throw QmpError.generic("no host LBR event with id " + a.get("id"));
-            }
-            vm().kvm().host().perf().release(e, vm().kvm().host().cpus().get(e.cpu()));
-            return null;
-        })));
-        r.register(QmpCommand.of("qom-list", List.of(Param.required("path", Param.Type.STR)), "[ObjectPropertyInfo]",
-                (a, s) -> onVm(() -> Qom.list(vm(), a.get("path").asText()))));
-        r.register(QmpCommand.of("qom-get", List.of(Param.required("path", Param.Type.STR), Param.required("property", Param.Type.STR)),
-                "any", (a, s) -> onVm(() -> Qom.get(vm(), a.get("path").asText(), a.get("property").asText()))));
-        r.register(QmpCommand.of("qom-set", List.of(Param.required("path", Param.Type.STR), Param.required("property", Param.Type.STR),
-                Param.required("value", Param.Type.ANY)), "{}", (a, s) -> onVm(() -> {
-                    Qom.set(vm(), a.get("path").asText(), a.get("property").asText());
+        r.register(direct("query-kvm", List.of(), ReplyType.of(KvmInfo.class), (c, a) -> c.queryKvm()));
+        r.register(onVm("query-cpus-fast", List.of(), ReplyType.listOf(CpuInfoFast.class), (c, a) -> c.queryCpusFast()));
+        r.register(onVm("query-lbr", CPU_INDEX, ReplyType.of(LbrInfo.class), (c, a) -> c.queryLbr(cpuIndex(a))));
+        r.register(onVm("query-lbr-stats", CPU_INDEX, ReplyType.of(LbrStatsInfo.class), (c, a) -> c.queryLbrStats(cpuIndex(a))));
+        r.register(onVm("query-pmu", CPU_INDEX, ReplyType.of(PmuInfo.class), (c, a) -> c.queryPmu(cpuIndex(a))));
+        r.register(onVm("x-host-lbr-event-add", List.of(Param.required("cpu", Param.Type.INT), Param.optional("pinned", Param.Type.BOOL)),
+                ReplyType.of(HostLbrEvent.class), (c, a) -> c.hostLbrEventAdd(a.get("cpu").intValue(),
+                        !a.has("pinned") || a.get("pinned").booleanValue())));
+        r.register(onVm("x-host-lbr-event-del", List.of(Param.required("id", Param.Type.INT)), ReplyType.NONE,
+                (c, a) -> {
+                    c.hostLbrEventDel(a.get("id").intValue());
                     return null;
-                })));
-        r.register(QmpCommand.of("human-monitor-command", List.of(Param.required("command-line", Param.Type.STR),
-                Param.optional("cpu-index", Param.Type.INT)), "str",
-                (a, s) -> onVm(() -> NODES.textNode(hmp(a.get("command-line").textValue(), vcpu(a.get("cpu-index"), "cpu-index"))))));
+                }));
+        r.register(onVm("qom-list", List.of(Param.required("path", Param.Type.STR)), ReplyType.listOf(ObjectPropertyInfo.class),
+                (c, a) -> c.qomList(text(a, "path"))));
+        r.register(onVm("qom-get", List.of(Param.required("path", Param.Type.STR), Param.required("property", Param.Type.STR)),
+                ReplyType.ANY, (c, a) -> c.qomGet(text(a, "path"), text(a, "property"))));
+        r.register(onVm("qom-set", List.of(Param.required("path", Param.Type.STR), Param.required("property", Param.Type.STR),
+                Param.required("value", Param.Type.ANY)), ReplyType.NONE, (c, a) -> {
+                    c.qomSet(text(a, "path"), text(a, "property"));
+                    return null;
+                }));
+        r.register(onVm("human-monitor-command", List.of(Param.required("command-line", Param.Type.STR),
+                Param.optional("cpu-index", Param.Type.INT)), ReplyType.STR,
+                (c, a) -> new HumanMonitor(c).run(a.get("command-line").textValue(), cpuIndex(a))));
     }
 
-    /** The HMP subset: info status, info cpus, info registers, info lbr. Unknown commands are text, not errors. */
-    private String hmp(String line, Vcpu current) {
-        String cmd = line.trim().replaceAll("\\s+", " ");
-        switch (cmd) {
-            case "info status":
-                return "VM status: " + controller.state().qapiName + "\r\n";
-            case "info cpus": {
-                StringBuilder sb = new StringBuilder();
-                for (Vcpu v : vm().vcpus()) {
-                    sb.append(v == current ? "* " : "  ").append("CPU #").append(v.index()).append(": thread_id=")
-                            .append(v.thread().id()).append("\r\n");
-                }
-                return sb.toString();
-            }
-            case "info registers": {
-                Cpu c = current.cpu();
-                String[] names = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"};
-                StringBuilder sb = new StringBuilder();
-                for (int i = 0; i < 16; i++) {
-                    sb.append(String.format("%-3s=%016x", names[i], c.r[i])).append(i % 4 == 3 ? "\r\n" : " ");
-                }
-                sb.append(String.format("RIP=%016x RFL=%08x CPL=%d%n", c.rip(), c.rflags(), c.cpl()).replace("\n", "\r\n"));
-                return sb.toString();
-            }
-            case "info lbr": {
-                var snap = current.lbrSnapshot();
-                if (snap.isEmpty()) {
-                    return "CPU #" + current.index() + " has no LBR\r\n";
-                }
-                StringBuilder sb = new StringBuilder(String.format("CPU #%d LBR: format %d, depth %d, TOS %d, DEBUGCTL %x, LBR_SELECT %x\r\n",
-                        current.index(), snap.get().format(), snap.get().depth(), snap.get().tos(), current.guestDebugctl(),
-                        snap.get().lbrSelect()));
-                var program = controller.machine().program();
-                for (var e : snap.get().entries()) {
-                    sb.append(String.format("  [%2d] %016x -> %016x  %s -> %s%s%s\r\n", e.index(), e.from(), e.to(),
-                            program.describe(e.from()), program.describe(e.to()),
-                            Boolean.TRUE.equals(e.mispredicted()) ? " mispredicted" : "",
-                            e.cycles() == null ? "" : " cycles=" + e.cycles()));
-                }
-                return sb.toString();
-            }
-            default:
-                return "unknown command: '" + cmd.split(" ")[0] + "'\r\n";
-        }
+    /** Runs an action that has no reply. */
+    private static Object run(Runnable action) {
+        action.run();
+        return null;
     }
 
     // MachineEvents -> QMP events
@@ -354,6 +206,7 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
     // (like QEMU's rate-limited events; the lazy policy toggles pass-through every time slice).
 
     private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
+
 
     private boolean due(String key) {
         long now = System.nanoTime();
