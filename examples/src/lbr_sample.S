@@ -1,7 +1,7 @@
 # A sampling guest, like `perf record -b`: counter 0 counts branch instructions retired and
 # overflows every PERIOD branches; the PMI handler reads the whole LBR stack and sends it to the
 # serial port (COM1) as one binary sample with a single REP OUTSB, then re-arms. By default
-# DEBUGCTL = LBR | FREEZE_LBRS_ON_PMI: KVM emulates the freeze for its version-2 vPMU (spec 4.7),
+# DEBUGCTL = LBR | FREEZE_LBRS_ON_PMI: KVM emulates the freeze for its version-2 vPMU (intel_pmu_legacy_freezing_lbrs_on_pmi),
 # clearing DEBUGCTL.LBR before the PMI, so each stack ends with the last branch before the
 # interrupt. With DEBUGCTL = 1 (no freeze) the interrupt itself is the newest record (FROM = the
 # interrupted RIP, TO = pmi_handler); the handler stops the LBR before any branch of its own

@@ -1,4 +1,4 @@
-# What kvm-unit-tests x86/pmu_lbr.c checks (spec 9.1), as an lbrvmm guest:
+# What kvm-unit-tests x86/pmu_lbr.c checks, as an lbrvmm guest:
 #  1. skip unless Intel, an architectural PMU, PDCM and a non-zero PERF_CAPABILITIES.LBR_FMT;
 #  2. probe the LBR base: WRMSR 0 to 0x40/0x60 and, on #GP, to 0x680/0x6c0;
 #  3. write LBR_SELECT = 0 and TOS = 0;

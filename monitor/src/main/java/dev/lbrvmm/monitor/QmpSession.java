@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One QMP connection, independent of the transport: greeting, capabilities negotiation, the
- * envelope and argument checks in QEMU 7.2's order (spec qmp.md §3-§4), dispatch, replies and
+ * envelope and argument checks in QEMU 7.2's order (qmp_dispatch() and the QAPI input visitor), dispatch, replies and
  * events. Input is parsed as it arrives; requests run one at a time in order on the session's
  * serial executor, never on the I/O thread.
  */
@@ -254,7 +254,7 @@ public final class QmpSession {
                             throw QmpError.generic("Invalid parameter type for '" + n + "[0]', expected: string");
                         }
                         if (!p.values().contains(e.textValue())) {
-                            // QEMU 7.2 names list elements 'null' here (spec qmp.md §3).
+                            // QEMU 7.2 names list elements 'null' here (qobject_input_type_str's full_name of a list member).
                             throw QmpError.generic("Parameter 'null' does not accept value '" + e.textValue() + "'");
                         }
                     }

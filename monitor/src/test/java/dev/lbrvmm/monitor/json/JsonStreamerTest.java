@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The QMP input stream: QEMU 7.2's observed behaviour (spec qmp.md sections 1, 8 and 9). */
+/** The QMP input stream: QEMU 7.2's observed behaviour (its json-lexer.c and json-streamer.c, as observed on the wire). */
 class JsonStreamerTest {
     /** Parsed values as QMP JSON text, errors as "ERR: text". */
     static List<String> feed(String input) {

@@ -1,15 +1,11 @@
 package dev.lbrvmm.vmm.cli;
 
-import dev.lbrvmm.vmm.machine.GuestConfig;
+import dev.lbrvmm.vmm.bench.GuestTiming;
+import dev.lbrvmm.vmm.bench.Statistics;
 import dev.lbrvmm.vmm.machine.GuestConfigException;
-import dev.lbrvmm.vmm.machine.GuestConfigLoader;
-import dev.lbrvmm.vmm.machine.OutputTarget;
-import dev.lbrvmm.vmm.machine.Machine;
 import dev.lbrvmm.vmm.machine.MachineException;
-import dev.lbrvmm.vmm.machine.MachineExit;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -52,15 +48,6 @@ final class BenchCommand implements Callable<Integer> {
         this.console = console;
     }
 
-    /** Where configs/ lives: the launcher passes -Dlbrvmm.home; else the working directory. */
-    static Path home() {
-        String h = System.getProperty("lbrvmm.home");
-        return h == null ? Path.of("").toAbsolutePath() : Path.of(h);
-    }
-
-    /** One config's measurement. */
-    record Result(String name, long instructions, double medianSeconds, double medianMips, int status) {}
-
     @Override
     public Integer call() {
         if (repeat < 1 || warmup < 0) {
@@ -68,31 +55,27 @@ final class BenchCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         List<Path> list = configs.isEmpty()
-                ? DEFAULT_WORKLOAD.stream().map(n -> home().resolve("configs").resolve(n + ".conf")).toList()
+                ? DEFAULT_WORKLOAD.stream().map(n -> GuestTiming.home().resolve("configs").resolve(n + ".conf")).toList()
                 : configs;
         try {
             if (compareLbr) {
                 return compare(list);
             }
-            List<Result> results = new ArrayList<>();
+            List<GuestTiming.Result> results = new ArrayList<>();
             console.out.printf("%-14s %14s %10s %10s %7s%n", "workload", "instructions", "seconds", "MIPS", "status");
             for (Path p : list) {
-                Result r = measure(p, overrides, warmup, repeat);
+                GuestTiming.Result r = GuestTiming.measure(p, overrides, warmup, repeat);
                 results.add(r);
                 console.out.printf("%-14s %,14d %10.4f %10.1f %7d%n", r.name(), r.instructions(), r.medianSeconds(), r.medianMips(), r.status());
             }
-            double[] mips = results.stream().mapToDouble(Result::medianMips).toArray();
+            double[] mips = results.stream().mapToDouble(GuestTiming.Result::medianMips).toArray();
             console.out.printf("median MIPS over %d workloads: %.1f (repeat %d, warmup %d, %s)%n",
-                    mips.length, median(mips), repeat, warmup, jvm());
+                    mips.length, Statistics.median(mips), repeat, warmup, GuestTiming.jvmDescription());
             return 0;
         } catch (GuestConfigException | MachineException e) {
             console.err.println("lbrvmm: error: " + e.getMessage());
             return ExitCodes.BAD_INPUT;
         }
-    }
-
-    private static String jvm() {
-        return System.getProperty("java.vm.name") + " " + System.getProperty("java.version");
     }
 
     private int compare(List<Path> list) throws GuestConfigException, MachineException {
@@ -107,55 +90,23 @@ final class BenchCommand implements Callable<Integer> {
             double[] onMips = new double[repeat];
             long instructions = 0;
             for (int i = 0; i < warmup + repeat; i++) {
-                Result a = measure(p, overrides, 0, 1);
-                Result b = measure(p, on, 0, 1);
+                GuestTiming.Result a = GuestTiming.measure(p, overrides, 0, 1);
+                GuestTiming.Result b = GuestTiming.measure(p, on, 0, 1);
                 instructions = a.instructions();
                 if (i >= warmup) {
                     offMips[i - warmup] = a.medianMips();
                     onMips[i - warmup] = b.medianMips();
                 }
             }
-            offAll[k] = median(offMips);
-            onAll[k] = median(onMips);
+            offAll[k] = Statistics.median(offMips);
+            onAll[k] = Statistics.median(onMips);
             String name = p.getFileName().toString().replaceFirst("\\.conf$", "");
             console.out.printf("%-14s %,14d %12.1f %12.1f %10.3f%n", name, instructions, offAll[k], onAll[k], onAll[k] / offAll[k]);
         }
-        double off = median(offAll);
-        double onMedian = median(onAll);
+        double off = Statistics.median(offAll);
+        double onMedian = Statistics.median(onAll);
         console.out.printf("median MIPS: LBR off %.1f, LBR on %.1f, ratio %.3f (repeat %d, warmup %d, %s)%n",
-                off, onMedian, onMedian / off, repeat, warmup, jvm());
+                off, onMedian, onMedian / off, repeat, warmup, GuestTiming.jvmDescription());
         return 0;
-    }
-
-    static Result measure(Path config, List<String> overrides, int warmup, int repeat) throws GuestConfigException, MachineException {
-        GuestConfig loaded = GuestConfigLoader.load(config, overrides);
-        GuestConfig cfg = loaded.withGuest(loaded.guest().withSerial(OutputTarget.NONE));
-        double[] secs = new double[repeat];
-        double[] mips = new double[repeat];
-        long instructions = 0;
-        int status = 0;
-        for (int i = 0; i < warmup + repeat; i++) {
-            try (Machine m = Machine.create(cfg, System.out, System.err)) {
-                long t0 = System.nanoTime();
-                MachineExit exit = m.run();
-                long t1 = System.nanoTime();
-                instructions = m.instructionsRetired();
-                status = exit.status();
-                if (i >= warmup) {
-                    double s = (t1 - t0) / 1e9;
-                    secs[i - warmup] = s;
-                    mips[i - warmup] = instructions / s / 1e6;
-                }
-            }
-        }
-        String name = config.getFileName().toString().replaceFirst("\\.conf$", "");
-        return new Result(name, instructions, median(secs), median(mips), status);
-    }
-
-    static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 }

@@ -1,5 +1,6 @@
 package dev.lbrvmm.vmm.cli;
 
+import dev.lbrvmm.vmm.bench.GuestTiming;
 import dev.lbrvmm.vmm.kvm.GuestLbrPolicy;
 import dev.lbrvmm.vmm.kvm.LbrStats;
 import dev.lbrvmm.vmm.machine.GuestConfig;
@@ -61,8 +62,8 @@ final class LbrPolicyBenchCommand implements Callable<Integer> {
         o.add("host.time-slice=" + slice);
         o.add("guest.msrs.IA32_DEBUGCTL=0");
         o.add("guest.serial.output=none");
-        o.add("guest.program.path=" + BenchCommand.home().resolve(w.program()));
-        GuestConfig cfg = GuestConfigLoader.load(BenchCommand.home().resolve("configs/contention.conf"), o);
+        o.add("guest.program.path=" + GuestTiming.home().resolve(w.program()));
+        GuestConfig cfg = GuestConfigLoader.load(GuestTiming.home().resolve("configs/contention.conf"), o);
         try (Machine m = Machine.create(cfg, new PrintStream(OutputStream.nullOutputStream()), System.err)) {
             long t0 = System.nanoTime();
             MachineExit exit = m.run();
@@ -94,9 +95,5 @@ final class LbrPolicyBenchCommand implements Callable<Integer> {
             console.err.println("lbrvmm: error: " + e.getMessage());
             return ExitCodes.BAD_INPUT;
         }
-    }
-
-    static Path home() {
-        return BenchCommand.home();
     }
 }

@@ -1,5 +1,8 @@
 package dev.lbrvmm.vmm.cli;
 
+import dev.lbrvmm.vmm.bench.GuestTiming;
+import dev.lbrvmm.vmm.bench.JvmFlags;
+import dev.lbrvmm.vmm.bench.Statistics;
 import dev.lbrvmm.monitor.client.QmpClient;
 import dev.lbrvmm.monitor.netty.QmpAddress;
 import java.io.IOException;
@@ -52,14 +55,15 @@ final class QmpBenchCommand implements Callable<Integer> {
     }
 
     private static Process launch(int port) throws IOException {
-        Path home = BenchCommand.home();
+        Path home = GuestTiming.home();
         Path jar = home.resolve("vmm/target/lbrvmm.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IOException(jar + " is missing: build first (./lbrvmm --version builds it)");
         }
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:-DontCompileHugeMethods", "-XX:TypeProfileWidth=0",
-                "-Xshare:auto", "-Dlbrvmm.home=" + home));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(JvmFlags.args()); // as the launcher starts it
+        cmd.addAll(List.of("-Xshare:auto", "-Dlbrvmm.home=" + home));
         Path cds = home.resolve("vmm/target/lbrvmm.jsa");
         if (Files.isRegularFile(cds)) {
             cmd.add("-XX:SharedArchiveFile=" + cds); // as the launcher starts it
@@ -95,16 +99,11 @@ final class QmpBenchCommand implements Callable<Integer> {
         }
     }
 
-    private static double percentile(double[] sorted, double q) {
-        int i = (int) Math.ceil(q * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
-    }
-
     /** Runs what a monitor session does, in this JVM, so the classes land in the CDS archive. */
     private int train() throws Exception {
         int port = freePort();
         CompletableFuture<Integer> vm = CompletableFuture.supplyAsync(() -> Main.execute(new String[] {"run", "--kernel",
-                BenchCommand.home().resolve("examples/bin/forever.elf").toString(), "-S", "--qmp", "tcp:127.0.0.1:" + port},
+                GuestTiming.home().resolve("examples/bin/forever.elf").toString(), "-S", "--qmp", "tcp:127.0.0.1:" + port},
                 new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), new java.io.PrintStream(java.io.OutputStream.nullOutputStream())));
         try (QmpClient c = QmpClient.connect(QmpAddress.parse("tcp:127.0.0.1:" + port), Duration.ofSeconds(20))) {
             c.execute("query-status", null).join();
@@ -126,7 +125,7 @@ final class QmpBenchCommand implements Callable<Integer> {
             }
             Arrays.sort(startup);
             console.out.printf("start-up to greeting: median %.1f ms, min %.1f ms, max %.1f ms (%d launches)%n",
-                    percentile(startup, 0.5), startup[0], startup[startup.length - 1], launches);
+                    Statistics.percentile(startup, 0.5), startup[0], startup[startup.length - 1], launches);
 
             int port = freePort();
             Process p = launch(port);
@@ -142,7 +141,7 @@ final class QmpBenchCommand implements Callable<Integer> {
                 }
                 Arrays.sort(rtt);
                 console.out.printf("query-status round trip: median %.1f us, p99 %.1f us (%d sequential requests, TCP loopback)%n",
-                        percentile(rtt, 0.5), percentile(rtt, 0.99), requests);
+                        Statistics.percentile(rtt, 0.5), Statistics.percentile(rtt, 0.99), requests);
                 console.out.printf("throughput, 1 client: %,.0f requests/s%n", throughput(List.of(c), 5000));
                 List<QmpClient> many = new ArrayList<>();
                 try {

@@ -1,5 +1,9 @@
 package dev.lbrvmm.vmm.cli;
 
+import dev.lbrvmm.vmm.bench.BenchFailure;
+import dev.lbrvmm.vmm.bench.ForkedJvm;
+import dev.lbrvmm.vmm.bench.GuestTiming;
+import dev.lbrvmm.vmm.bench.Statistics;
 import dev.lbrvmm.vmm.machine.GuestConfigException;
 import dev.lbrvmm.vmm.machine.MachineException;
 import java.io.IOException;
@@ -91,24 +95,16 @@ final class SamplingBenchCommand implements Callable<Integer> {
         }
     }
 
-    private static final class BenchFailure extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        BenchFailure(String message) {
-            super(message);
-        }
-    }
-
     private Runs runMode(int m, int warm, int measured) throws GuestConfigException, MachineException, BenchFailure {
         Mode mode = modes().get(m);
-        Path config = BenchCommand.home().resolve("configs/lbr_sample.conf");
+        Path config = GuestTiming.home().resolve("configs/lbr_sample.conf");
         List<String> o = new ArrayList<>(overrides);
         o.add("guest.program.args=[\"" + mode.args() + "\", \"" + rounds + "\"]");
         o.add("guest.program.stdout=none");
         double[] secs = new double[measured];
         long instructions = 0;
         for (int i = 0; i < warm + measured; i++) {
-            BenchCommand.Result r = BenchCommand.measure(config, o, 0, 1);
+            GuestTiming.Result r = GuestTiming.measure(config, o, 0, 1);
             if (r.status() != 0) {
                 throw new BenchFailure("the guest exited with status " + r.status() + " in mode " + mode.name());
             }
@@ -148,7 +144,7 @@ final class SamplingBenchCommand implements Callable<Integer> {
                 int m = (k + f) % n;
                 Runs r = fork(m);
                 instructions[m] = r.instructions();
-                rows[m][f] = BenchCommand.median(r.seconds());
+                rows[m][f] = Statistics.median(r.seconds());
             }
             console.err.printf("lbrvmm: bench sampling: fork round %d of %d done%n", f + 1, forks);
         }
@@ -157,38 +153,15 @@ final class SamplingBenchCommand implements Callable<Integer> {
     }
 
     private Runs fork(int m) throws BenchFailure {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            // the children must not record a CDS archive or profile themselves
-            if (!a.startsWith("-XX:ArchiveClassesAtExit") && !a.startsWith("-agent") && !a.startsWith("-XX:StartFlightRecording")) {
-                cmd.add(a);
-            }
-        }
-        cmd.add("-Dlbrvmm.home=" + BenchCommand.home()); // set in this JVM maybe not by a flag (tests)
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench", "sampling",
-                "--child", Integer.toString(m), "--period", Long.toString(period), "--rounds", Integer.toString(rounds),
-                "--repeat", Integer.toString(repeat), "--warmup", Integer.toString(warmup)));
+        List<String> args = new ArrayList<>(List.of("bench", "sampling", "--child", Integer.toString(m), "--period", Long.toString(period),
+                "--rounds", Integer.toString(rounds), "--repeat", Integer.toString(repeat), "--warmup", Integer.toString(warmup)));
         for (String o : overrides) {
-            cmd.add("-o");
-            cmd.add(o);
+            args.add("-o");
+            args.add(o);
         }
+        String what = "the JVM measuring mode " + modes().get(m).name();
+        String out = ForkedJvm.run(ForkedJvm.command(Main.class, args), what);
         try {
-            Process p = new ProcessBuilder(cmd).start();
-            java.util.concurrent.CompletableFuture<byte[]> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try {
-                    return p.getErrorStream().readAllBytes();
-                } catch (IOException e) {
-                    return new byte[0];
-                }
-            });
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            int status = p.waitFor();
-            String errText = new String(err.join(), StandardCharsets.UTF_8).strip();
-            if (status != 0) {
-                throw new BenchFailure("the JVM measuring mode " + modes().get(m).name() + " exited with status " + status
-                        + (errText.isEmpty() ? "" : ": " + errText));
-            }
             List<String> lines = out.lines().filter(l -> !l.isBlank()).toList();
             double[] secs = new double[lines.size()];
             long instructions = 0;
@@ -198,14 +171,9 @@ final class SamplingBenchCommand implements Callable<Integer> {
                 secs[i] = Double.parseDouble(w[1]);
             }
             if (secs.length != repeat) {
-                throw new BenchFailure("the JVM measuring mode " + modes().get(m).name() + " printed " + secs.length + " runs, not " + repeat);
+                throw new BenchFailure(what + " printed " + secs.length + " runs, not " + repeat);
             }
             return new Runs(instructions, secs);
-        } catch (IOException e) {
-            throw new BenchFailure("cannot start a JVM: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BenchFailure("interrupted");
         } catch (NumberFormatException e) {
             throw new BenchFailure("a measuring JVM printed something unexpected: " + e.getMessage());
         }
@@ -216,7 +184,7 @@ final class SamplingBenchCommand implements Callable<Integer> {
         List<Mode> modes = modes();
         console.out.printf("%-26s %14s %10s %10s%n", "mode", "instructions", "seconds", "MIPS");
         for (int m = 0; m < modes.size(); m++) {
-            double med = BenchCommand.median(rows[m]);
+            double med = Statistics.median(rows[m]);
             console.out.printf(Locale.ROOT, "%-26s %,14d %10.4f %10.1f%n", modes.get(m).name(), instructions[m], med,
                     instructions[m] / med / 1e6);
         }
@@ -227,14 +195,12 @@ final class SamplingBenchCommand implements Callable<Integer> {
             vsLbr[i] = rows[2][i] / rows[1][i];
             vsNone[i] = rows[2][i] / rows[0][i];
         }
-        double[] sorted = vsLbr.clone();
-        Arrays.sort(sorted);
-        double a = BenchCommand.median(vsLbr);
-        double b = BenchCommand.median(vsNone);
+        double a = Statistics.median(vsLbr);
+        double b = Statistics.median(vsNone);
         console.out.printf(Locale.ROOT, "sampling cost: vs LBR on without sampling %+.1f%% run time (%.3fx; rounds ranged %.3f-%.3f), "
                         + "vs no LBR %+.1f%% (%.3fx); the handler adds %.1f%% instructions (guest rounds %d; %s; %s)%n",
-                100 * (a - 1), a, sorted[0], sorted[n - 1], 100 * (b - 1), b,
+                100 * (a - 1), a, Statistics.min(vsLbr), Statistics.max(vsLbr), 100 * (b - 1), b,
                 100.0 * (instructions[2] - instructions[1]) / instructions[1], rounds, how,
-                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+                GuestTiming.jvmDescription());
     }
 }

@@ -1,7 +1,7 @@
 package dev.lbrvmm.vmm.cpu;
 
 /**
- * Classes of taken branches, matching the LBR_SELECT filter classes (spec §2.4).
+ * Classes of taken branches, matching the LBR_SELECT filter classes (SDM vol. 3B, MSR_LBR_SELECT).
  * LOOP/LOOPcc/JRCXZ are conditional; SYSCALL/SYSRET, INT n, IRET, interrupts and exceptions are far.
  */
 public enum BranchKind {

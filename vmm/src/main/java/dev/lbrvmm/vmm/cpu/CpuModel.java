@@ -2,7 +2,7 @@ package dev.lbrvmm.vmm.cpu;
 
 /**
  * One CPU model's identity, model-specific LBR geometry and architectural-PMU shape
- * (spec §2.9). Instances live in {@link CpuModels}; nothing else defines model data.
+ * (perf's intel_pmu_lbr_init_* functions and the SDM's LBR tables). Instances live in {@link CpuModels}; nothing else defines model data.
  *
  * @param name            config name, e.g. {@code skylake-client}
  * @param description     marketing/uarch name
@@ -52,7 +52,7 @@ public record CpuModel(
         return lbrDepth == 0 ? 0 : Integer.numberOfTrailingZeros(lbrDepth);
     }
 
-    /** Number of MSRs KVM passes through for this geometry (spec §4.8): FROM/TO(/INFO) x depth + SELECT + TOS. */
+    /** Number of MSRs KVM passes through for this geometry (vmx_passthrough_lbr_msrs): FROM/TO(/INFO) x depth + SELECT + TOS. */
     public int lbrMsrCount() {
         if (!hasLbr()) {
             return 0;

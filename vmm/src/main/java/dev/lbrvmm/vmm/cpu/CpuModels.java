@@ -7,11 +7,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The CPU model table (spec §2.9), the one place model data is written down.
+ * The CPU model table (perf's intel_pmu_lbr_init_* and the SDM), the one place model data is written down.
  *
- * <p>Choices where the spec says UNCONFIRMED, made here once:
+ * <p>Choices where public sources do not settle a detail, made here once:
  * Core2 reports LBR format 1 (64-bit linear addresses); Goldmont reports format 6 and, following
- * the spec's advice, exposes no LBR_INFO MSRs; Ice Lake uses format 5; Knights Landing reports
+ * the conservative reading, exposes no LBR_INFO MSRs; Ice Lake uses format 5; Knights Landing reports
  * format 1 but records with the mispredict bit of format 3, as Linux assumes.
  * {@code alderlake} models an Architectural-LBR-only part: it has no model-specific LBR (arch LBR
  * itself is not modelled), and {@code qemu64} is a PMU-less generic model.

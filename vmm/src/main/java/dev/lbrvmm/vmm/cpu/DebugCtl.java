@@ -1,6 +1,6 @@
 package dev.lbrvmm.vmm.cpu;
 
-/** IA32_DEBUGCTL (0x1D9) bits (spec §2.3). */
+/** IA32_DEBUGCTL (0x1D9) bits (SDM vol. 3B; msr-index.h DEBUGCTLMSR_*). */
 public final class DebugCtl {
     private DebugCtl() {}
 

@@ -1,7 +1,7 @@
 package dev.lbrvmm.vmm.cpu;
 
 /**
- * LBR record layouts by LBR_FMT (spec §2.6): how an entry's FROM/TO/INFO MSR values encode the
+ * LBR record layouts by LBR_FMT (SDM vol. 3B; perf's LBR_FORMAT_* in lbr.c): how an entry's FROM/TO/INFO MSR values encode the
  * source, target, mispredict bit and cycle count, and which written values are valid.
  * Addresses are 48-bit canonical; TSX bits (IN_TX, ABORT) always record as 0 (no TSX is modelled).
  */
@@ -98,7 +98,7 @@ public final class LbrFormat {
 
     /**
      * Whether a WRMSR value is acceptable for a FROM MSR: the address part must be sign-extended
-     * as the format lays it out (spec §2.6: non-canonical writes #GP; chosen per format here).
+     * as the format lays it out (non-canonical writes #GP; chosen per format here, see docs/design.md).
      */
     public static boolean validFrom(int fmt, long v) {
         switch (fmt) {

@@ -4,14 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The model-specific LBR of one logical processor (spec §2.4-§2.6, §2.10, §2.11): a ring of
+ * The model-specific LBR of one logical processor (SDM vol. 3B, "Last Branch Recording"; docs/design.md): a ring of
  * {FROM, TO[, INFO]} MSRs and a top-of-stack pointer, fed by the interpreter's branch hook while
  * DEBUGCTL.LBR is set.
  *
  * <p>Recording: each taken branch that LBR_SELECT does not suppress advances TOS modulo the depth
  * and writes the entry at the new TOS in the model's record format. In call-stack mode
  * (LBR_SELECT bit 9) a near return instead clears the entry at TOS and moves TOS back.
- * <b>Underflow</b> (UNCONFIRMED in the spec), chosen here: a return with nothing to pop still
+ * <b>Underflow</b> (not documented by Intel), chosen here: a return with nothing to pop still
  * clears the entry at TOS (already empty) and decrements TOS, so a later call overwrites the slot
  * below; readers stop at the first entry whose FROM is 0, as Linux does.
  *
@@ -22,7 +22,7 @@ import java.util.List;
  * <p>MSR rules: indices past the depth, INFO MSRs on models without them and LBR_SELECT on models
  * without it are not LBR MSRs (#GP). FROM/TO writes must be sign-extended as the format lays them
  * out, LBR_SELECT reserved bits and LBR_INFO reserved bits (60:16) #GP. TOS writes keep the low
- * log2(depth) bits (UNCONFIRMED in the spec; chosen so the selftest's TOS = 7 works on every
+ * log2(depth) bits (not documented by Intel; chosen so the selftest's TOS = 7 works on every
  * model with 8 or more entries).
  */
 public final class LbrUnit implements BranchListener {
@@ -30,7 +30,7 @@ public final class LbrUnit implements BranchListener {
     /** LBR_SELECT bit 9: call-stack (LIFO) mode. */
     public static final long EN_CALLSTACK = 1L << 9;
     public static final long CPL_EQ_0 = 1, CPL_NEQ_0 = 1 << 1;
-    /** Suppress bit for each BranchKind, by ordinal (spec §2.4). */
+    /** Suppress bit for each BranchKind, by ordinal (MSR_LBR_SELECT bits). */
     private static final int[] SELECT_BIT = {2, 7, 6, 3, 4, 5, 8};
 
     private final CpuModel model;
@@ -109,7 +109,7 @@ public final class LbrUnit implements BranchListener {
 
     /**
      * A performance-monitoring interrupt is requested: with FREEZE_LBRS_ON_PMI the processor clears
-     * DEBUGCTL.LBR (legacy freeze, spec §2.11). Returns the resulting DEBUGCTL.
+     * DEBUGCTL.LBR (legacy FREEZE_LBRS_ON_PMI). Returns the resulting DEBUGCTL.
      */
     public long performanceInterrupt() {
         if ((debugctl & DebugCtl.FREEZE_LBRS_ON_PMI) != 0) {
@@ -178,7 +178,7 @@ public final class LbrUnit implements BranchListener {
         return ring[i << 2] != 0 || ring[(i << 2) + 1] != 0;
     }
 
-    /** RESET (spec §2.10 item 9): DEBUGCTL, LBR_SELECT, TOS and every entry are zero. */
+    /** RESET (SDM: the LBR MSRs are cleared at power-up and reset): DEBUGCTL, LBR_SELECT, TOS and every entry are zero. */
     public void reset() {
         for (int i = 0; i < depth; i++) {
             clear(i);
@@ -188,7 +188,7 @@ public final class LbrUnit implements BranchListener {
         setLbrSelect(0);
     }
 
-    /** Zeroes FROM/TO/INFO only, keeping TOS (perf's reset of the LBR MSRs, spec §3.3). */
+    /** Zeroes FROM/TO/INFO only, keeping TOS (perf's intel_pmu_lbr_reset). */
     public void clearRecords() {
         for (int i = 0; i < depth; i++) {
             clear(i);

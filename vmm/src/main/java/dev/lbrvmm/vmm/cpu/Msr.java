@@ -8,7 +8,7 @@ import java.util.OptionalInt;
 
 /**
  * Architectural and model-specific MSR numbers used anywhere in lbrvmm, defined once
- * (spec lbr-virtualization.md §2.2). Config files name MSRs by these names or by number.
+ * (the SDM's MSR tables and Linux's msr-index.h names). Config files name MSRs by these names or by number.
  */
 public final class Msr {
     private Msr() {}

@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * The host's perf subsystem as far as the LBR goes: LBR events with perf's priorities, which one
- * owns each CPU's LBR, and the call-stack context-switch save/restore (spec §3.3):
+ * owns each CPU's LBR, and the call-stack context-switch save/restore (intel_pmu_lbr_sched_task, intel_pmu_lbr_save/restore in lbr.c):
  * <ul>
  * <li>save at sched-out walks back from TOS and stops at the first FROM = 0;</li>
  * <li>restore at sched-in is skipped when this CPU last saved this very context and FROM[TOS] is

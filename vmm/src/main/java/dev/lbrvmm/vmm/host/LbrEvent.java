@@ -4,7 +4,8 @@ package dev.lbrvmm.vmm.host;
  * A perf event that uses the LBR. CPU events are bound to a physical CPU, task events to a task.
  * perf's priorities (Peter Zijlstra): CPU-pinned > task-pinned > CPU-flexible > task-flexible.
  * A pinned event that loses the LBR goes to ERROR and stays there until it is released
- * (spec §4.6; how long perf keeps it in ERROR is UNCONFIRMED, sticky is the choice here).
+ * (perf core's merge_sched_in; how long perf keeps it in ERROR is not documented, sticky is the
+ * choice here: docs/design.md).
  */
 public final class LbrEvent {
     public enum Scope { CPU, TASK }

@@ -9,7 +9,7 @@ public final class PhysicalCpu {
     private final CpuModel model;
     private final LbrUnit lbr;
     Task current;
-    /** perf's "last" fields: the context saved last on this CPU and its log id (restore skip, §3.3). */
+    /** perf's "last" fields: the context saved last on this CPU and its log id (restore skip in intel_pmu_lbr_restore). */
     TaskLbrContext lastSaved;
     long lastLogId;
     /** perf has enabled the LBR for host code here (an active non-guest LBR event). */

@@ -2,7 +2,7 @@ package dev.lbrvmm.vmm.host;
 
 /**
  * perf's per-task LBR context data (x86_perf_task_context): the saved call stack, its state and
- * log id, and counters of the work the host did for this task (spec §3.3).
+ * log id, and counters of the work the host did for this task (struct x86_perf_task_context_opt in perf's lbr.c).
  */
 public final class TaskLbrContext {
     boolean valid;

@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * KVM's per-vCPU guest-LBR state (spec §4.1 / §5.3): the host perf event, whether the LBR MSRs are
+ * KVM's per-vCPU guest-LBR state (struct lbr_desc in pmu_intel.h; docs/design.md): the host perf event, whether the LBR MSRs are
  * passed through, whether the guest used them this slice, the lazy-cleanup request, and the
  * eager policy's save area. Policies ({@link GuestLbrPolicy}) decide; this class does.
  */
@@ -96,7 +96,7 @@ public final class GuestLbr {
 
     void setPassthrough(boolean on) {
         if (on == passthrough) {
-            return; // msr_passthrough caches the bitmap state (spec §4.4 step 4)
+            return; // lbr_desc.msr_passthrough caches the bitmap state (vmx_passthrough_lbr_msrs)
         }
         passthrough = on;
         if (on) {

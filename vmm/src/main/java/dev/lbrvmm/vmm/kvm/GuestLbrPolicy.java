@@ -7,8 +7,8 @@ import java.util.Optional;
 /**
  * How KVM shares the LBR with a guest (config {@code kvm.lbr-policy}):
  * <ul>
- * <li>{@link Lazy} - the seed design (Wei Wang v3, with the v7 release condition, spec §5.3);</li>
- * <li>{@link Upstream} - what Linux 5.12+ merged (spec §4.3-§4.6);</li>
+ * <li>{@link Lazy} - the seed design (Wei Wang's v3 series, with the v7 release condition; docs/design.md);</li>
+ * <li>{@link Upstream} - what Linux 5.12+ merged (pmu_intel.c, vmx_passthrough_lbr_msrs);</li>
  * <li>{@link Eager} - the first design: save/restore the whole stack on every VM exit/entry;</li>
  * <li>{@link PassthroughUnsaved} - pass through, never save: shows the corruption the design prevents.</li>
  * </ul>
@@ -98,7 +98,7 @@ public sealed interface GuestLbrPolicy {
             s.physicalWrite(index, value);
         }
 
-        /** A trapped DEBUGCTL access counts as use of the LBR too (spec §5.3 step 2). */
+        /** A trapped DEBUGCTL access counts as use of the LBR too (as the v3 series' DEBUGCTL trap did). */
         @Override
         public void debugctlWritten(GuestLbr s, long value) {
             firstUse(s);
@@ -130,7 +130,7 @@ public sealed interface GuestLbrPolicy {
         @Override
         public void debugctlWritten(GuestLbr s, long value) {
             if ((value & DebugCtl.LBR) != 0 && s.event == null) {
-                s.createEvent(true); // D4
+                s.createEvent(true); // vmx_set_msr: DEBUGCTL.LBR = 1 -> intel_pmu_create_guest_lbr_event
             }
         }
 

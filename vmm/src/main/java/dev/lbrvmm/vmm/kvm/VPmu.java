@@ -255,7 +255,7 @@ public final class VPmu implements BranchListener {
         }
     }
 
-    /** The PMI: through the LVT entry if unmasked; KVM's legacy freeze first (spec §4.7). */
+    /** The PMI: through the LVT entry if unmasked; KVM's legacy freeze first (intel_pmu_deliver_pmi). */
     private void pmi() {
         if ((lvtPmi & LVT_MASKED) != 0) {
             return;

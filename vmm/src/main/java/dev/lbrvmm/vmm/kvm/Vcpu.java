@@ -65,7 +65,7 @@ public final class Vcpu {
         cpu.setMsrBus(msrs);
         // What userspace gets from KVM_GET_SUPPORTED_CPUID and passes on: the model's leaves with the
         // PMU version capped at 2 (cpuid.c: min(cap.version, 2)), the legacy vPMU KVM emulates.
-        // A VMM may still set a higher version with setCpuid; then KVM's freeze emulation is off (spec 4.7).
+        // A VMM may still set a higher version with setCpuid; then KVM's freeze emulation is off (intel_pmu_deliver_pmi checks 1 < version < 4).
         cpu.setCpuid(CpuidTable.forModel(model, index, true, vm.guestLbr() && model.hasPdcm())
                 .withPmuVersionAtMost(VPmu.VERSION));
         if (vm.guestLbr()) {
@@ -269,7 +269,7 @@ public final class Vcpu {
 
     /**
      * Injects a guest PMI (kvm_pmu_deliver_pmi) through the guest IDT at {@code vector}. First, as
-     * KVM does for legacy (version 2-3) vPMUs with guest LBR (spec §4.7): if DEBUGCTL has
+     * KVM does for legacy (version 2-3) vPMUs with guest LBR (intel_pmu_legacy_freezing_lbrs_on_pmi): if DEBUGCTL has
      * FREEZE_LBRS_ON_PMI, LBR is cleared in the guest's DEBUGCTL, freezing the stack; the guest must
      * set it again. Version-4 LBR_FRZ is not emulated, as in KVM. Returns false if the guest shut
      * down because the vector could not be delivered.
@@ -279,7 +279,7 @@ public final class Vcpu {
         return cpu.injectInterrupt(vector);
     }
 
-    /** KVM's legacy freeze-on-PMI emulation (spec §4.7), done before every guest PMI. */
+    /** KVM's legacy freeze-on-PMI emulation (intel_pmu_legacy_freezing_lbrs_on_pmi), done before every guest PMI. */
     void freezeForPmi() {
         int version = cpu.cpuid().pmuVersion();
         if (vm.guestLbr() && version > 1 && version < 4 && (msrs.debugctl() & DebugCtl.FREEZE_LBRS_ON_PMI) != 0) {
@@ -297,7 +297,7 @@ public final class Vcpu {
         cpu.requestStop();
     }
 
-    /** vCPU reset: architectural state and KVM's LBR state (the event is released, spec §4.5). */
+    /** vCPU reset: architectural state and KVM's LBR state (the event is released, intel_pmu_reset). */
     public void reset() {
         cpu.reset();
         msrs.reset();

@@ -10,7 +10,7 @@ import java.util.function.LongSupplier;
 /**
  * The hypervisor's side of a vCPU's MSRs. Guest RDMSR/WRMSR of an MSR the bitmap passes through
  * go straight to the physical LBR (hardware rules apply, no exit); any other access is a VM exit
- * handled here: DEBUGCTL and PERF_CAPABILITIES follow spec §4.3, intercepted LBR MSRs go to the
+ * handled here: DEBUGCTL and PERF_CAPABILITIES follow vmx_get_msr/vmx_set_msr, intercepted LBR MSRs go to the
  * VM's {@link GuestLbrPolicy}. Host-initiated KVM_GET/SET_MSRS take the same paths without an exit.
  */
 final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
@@ -119,10 +119,10 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         }
         switch (index) {
             case Msr.IA32_DEBUGCTL:
-                return debugctl; // D1: the VMCS value
+                return debugctl; // vmx_get_msr: the VMCS value
             case Msr.IA32_PERF_CAPABILITIES:
                 if (!cpu().cpuid().pdcm()) {
-                    throw CpuFault.gp(); // P1
+                    throw CpuFault.gp(); // kvm_get_msr_common: no PDCM, no PERF_CAPABILITIES
                 }
                 return perfCapabilities;
             default:
@@ -158,13 +158,13 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         }
         switch (index) {
             case Msr.IA32_DEBUGCTL -> writeDebugctl(value, host);
-            case Msr.IA32_PERF_CAPABILITIES -> throw CpuFault.gp(); // P2: read-only for the guest
+            case Msr.IA32_PERF_CAPABILITIES -> throw CpuFault.gp(); // kvm_set_msr_common: read-only for the guest
             default -> throw CpuFault.gp();
         }
     }
 
     /**
-     * DEBUGCTL write, current-kernel rules (spec §4.3 D2): LBR and FREEZE_LBRS_ON_PMI are
+     * DEBUGCTL write, current-kernel rules (vmx_set_msr with vmx_get_supported_debugctl): LBR and FREEZE_LBRS_ON_PMI are
      * supported when the vCPU has LBR (or the write is host-initiated and the host has LBR);
      * unsupported BTF or LBR bits are dropped silently; any other unsupported bit is #GP.
      */
@@ -176,14 +176,14 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         if ((unsupported & ~ignorable) != 0) {
             throw CpuFault.gp();
         }
-        debugctl = value & supported; // D3
+        debugctl = value & supported; // written to the VMCS
         vcpu.debugctlWritten(debugctl);
     }
 
     /**
-     * An LBR MSR of this vCPU's model while the VM has KVM_CAP_X86_GUEST_LBR and a vPMU (spec §4.3
-     * L1: otherwise, or past the model's depth, it is no PMU MSR and accesses #GP; disabling the
-     * vPMU through CPUID also disables LBR, §9.2 step 5).
+     * An LBR MSR of this vCPU's model while the VM has KVM_CAP_X86_GUEST_LBR and a vPMU (intel_is_valid_msr
+     * -> intel_pmu_is_valid_lbr_msr: otherwise, or past the model's depth, it is no PMU MSR and accesses #GP; disabling the
+     * vPMU through CPUID also disables LBR, as the vmx_pmu_caps_test selftest checks).
      */
     private boolean isGuestLbrMsr(int index) {
         return vcpu.vm().guestLbr() && lbr().isLbrMsr(index) && cpu().cpuid().pmuVersion() > 0;
@@ -192,7 +192,7 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
     long hostRead(int index) throws KvmException {
         try {
             if (index == Msr.IA32_PERF_CAPABILITIES) {
-                return cpu().cpuid().pdcm() ? perfCapabilities : 0; // P4: "unsupported" without PDCM
+                return cpu().cpuid().pdcm() ? perfCapabilities : 0; // "unsupported" without PDCM (kvm_get_msr_common)
             }
             return emulateRead(index);
         } catch (CpuFault f) {
@@ -214,9 +214,9 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         }
     }
 
-    /** Host write of IA32_PERF_CAPABILITIES, checks in the order of spec §4.3 P3. */
+    /** Host write of IA32_PERF_CAPABILITIES, checks in vmx_set_msr's and kvm_set_msr_common's order. */
     private void hostWritePerfCapabilities(long value) throws KvmException {
-        if (!cpu().cpuid().pdcm()) { // P3c: unsupported without PDCM; a write of 0 is accepted and ignored
+        if (!cpu().cpuid().pdcm()) { // unsupported without PDCM (kvm_set_msr_common); a write of 0 is accepted and ignored
             if (value != 0) {
                 throw new KvmException("EINVAL", "IA32_PERF_CAPABILITIES is unsupported: the vCPU's CPUID has no PDCM");
             }

@@ -43,7 +43,7 @@ public final class Vm {
      * KVM_ENABLE_CAP on the VM. For {@link Capability#X86_GUEST_LBR}, {@code args[0]} is 1 to enable
      * and 0 to disable (v4+ semantics) and {@code guestModel} is the CPU model the vCPUs will have;
      * enabling is refused if the host has no LBR, the guest's LBR geometry (depth, MSR bases,
-     * format) differs from the host's, or vCPUs already exist (spec §5.2).
+     * format) differs from the host's, or vCPUs already exist (the never-merged KVM_CAP_X86_GUEST_LBR ABI; docs/design.md).
      */
     public void enableCap(Capability cap, long enable, CpuModel guestModel) throws KvmException {
         if (!vcpus.isEmpty()) {

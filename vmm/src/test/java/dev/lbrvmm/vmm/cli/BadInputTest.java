@@ -9,10 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
+import dev.lbrvmm.vmm.CapturedLog;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Every bad input is a clear one-line error with a non-zero status and no stack trace. */
+@ExtendWith(CapturedLog.class)
 class BadInputTest {
     @TempDir
     Path dir;
@@ -137,6 +140,7 @@ class BadInputTest {
         Path enosys = file("enosys.bin", HexFormat.of().parseHex("b827000000 0f05 89c7 b83c000000 0f05".replace(" ", "")));
         assertThat(CliRunner.run("run", "--kernel", enosys.toString(), "-o", "guest.program.format=flat").status())
                 .isEqualTo(-38 & 0xFF);
+        assertThat(CapturedLog.messages()).anyMatch(m -> m.contains("Linux system call 39") && m.contains("-ENOSYS"));
         // write(1, 0x7fffffff0, 5) -> -EFAULT; exit(rax)
         Path efault = file("efault.bin", HexFormat.of().parseHex(
                 "b801000000bf0100000048bef0ffffff07000000ba050000000f0589c7b83c0000000f05"));

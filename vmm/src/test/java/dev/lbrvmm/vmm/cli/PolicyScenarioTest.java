@@ -15,12 +15,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import dev.lbrvmm.vmm.CapturedLog;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The guest-LBR policies in whole-machine scenarios: contention, reclaim, two vCPUs on one CPU. */
+@ExtendWith(CapturedLog.class)
 class PolicyScenarioTest {
     private static String config(String name) {
         return CliRunner.home().resolve("configs/" + name + ".conf").toString();
@@ -52,7 +55,7 @@ class PolicyScenarioTest {
 
     /**
      * Upstream releases the event at the first cleanup after a sched-in whenever DEBUGCTL.LBR = 0,
-     * whether or not the guest still reads the LBR (spec §4.5 note, §11.6); the next access
+     * whether or not the guest still reads the LBR (intel_pmu_lbr_cleanup looks only at DEBUGCTL.LBR); the next access
      * recreates it and perf's first-add reset zeroes the records. A guest switched out while it
      * reads its stack after clearing LBR loses it; lazy keeps an event that was used in the slice.
      */
@@ -73,6 +76,7 @@ class PolicyScenarioTest {
                 "-o", "guest.msrs.IA32_DEBUGCTL=0", "--stats");
         // The "vcpu-0: fail to passthrough LBR." warnings go to the log (the process's stderr); --stats counts them.
         assertThat(r.err()).containsPattern("[1-9][0-9,]* accesses lost to host reclaim").containsPattern("[1-9][0-9,]* warnings");
+        assertThat(CapturedLog.messages()).contains("WARN: vcpu-0: fail to passthrough LBR.");
         assertThat(r.out()).contains("FAIL: every FROM and TO entry is non-zero");
         assertThat(r.status()).as("check failures, not a crash").isBetween(1, 4);
     }

@@ -6,7 +6,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
-/** The model table (spec §2.9) and the CPUID leaves built from it. */
+/** The CPU model table and the CPUID leaves built from it. */
 class CpuModelTableTest {
 
     @ParameterizedTest(name = "{0}")

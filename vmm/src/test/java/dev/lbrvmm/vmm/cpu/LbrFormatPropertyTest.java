@@ -28,7 +28,7 @@ class LbrFormatPropertyTest {
         return r.nextBoolean() ? a : a | 0xFFFF_8000_0000_0000L;
     }
 
-    /** Which LBR_SELECT bit suppresses a class (the reference's own table, from spec §2.4). */
+    /** Which LBR_SELECT bit suppresses a class (the reference's own table, from the SDM's MSR_LBR_SELECT layout). */
     private static int selectBit(BranchKind k) {
         return switch (k) {
             case CONDITIONAL -> 2;

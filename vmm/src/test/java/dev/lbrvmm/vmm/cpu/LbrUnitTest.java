@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The physical LBR unit: spec §9.4 T19-T21 and the MSR rules of §2.4-§2.6. */
+/** The physical LBR unit: ring, call-stack mode, filters, and the MSR rules of LBR_SELECT, TOS and the formats (docs/design.md). */
 class LbrUnitTest {
     private static final CpuModel SKL = CpuModels.byName("skylake-client").orElseThrow();
     private static final CpuModel HSW = CpuModels.byName("haswell").orElseThrow();
@@ -23,7 +23,7 @@ class LbrUnitTest {
     }
 
     @Test
-    void t19RingOfSixteenWrapsAndKeepsTheNewestSixteen() {
+    void ringOfSixteenWrapsAndKeepsTheNewestSixteen() {
         LbrUnit u = unit(HSW);
         for (int b = 1; b <= 20; b++) {
             branch(u, 0x1000 + b, 0x2000 + b, BranchKind.NEAR_REL_JMP);
@@ -41,7 +41,7 @@ class LbrUnitTest {
     }
 
     @Test
-    void t20CallStackModePopsOnReturn() {
+    void callStackModePopsOnReturn() {
         LbrUnit u = unit(HSW);
         // JCC, NEAR_IND_JMP, NEAR_REL_JMP, FAR suppressed; calls and returns kept; EN_CALLSTACK.
         u.writeMsr(Msr.MSR_LBR_SELECT, 0x4 | 0x40 | 0x80 | 0x100 | LbrUnit.EN_CALLSTACK);
@@ -68,7 +68,7 @@ class LbrUnitTest {
     }
 
     @Test
-    void t21CplFiltersAndBranchClassFilters() {
+    void cplFiltersAndBranchClassFilters() {
         LbrUnit u = unit(SKL);
         u.writeMsr(Msr.MSR_LBR_SELECT, LbrUnit.CPL_EQ_0);
         u.onBranch(0x10, 0x20, BranchKind.CONDITIONAL, 0);
@@ -110,7 +110,7 @@ class LbrUnitTest {
         assertThat(skl.isLbrMsr(Msr.MSR_LBR_CORE_FROM)).isFalse();
         assertThat(skl.msrIndices()).hasSize(SKL.lbrMsrCount()).hasSize(98);
         LbrUnit hsw = unit(HSW);
-        assertThat(hsw.isLbrMsr(Msr.MSR_LBR_INFO_0)).as("T7: no INFO MSRs on Haswell").isFalse();
+        assertThat(hsw.isLbrMsr(Msr.MSR_LBR_INFO_0)).as("no INFO MSRs on Haswell").isFalse();
         assertThatThrownBy(() -> hsw.readMsr(Msr.MSR_LBR_NHM_FROM + 16)).isInstanceOf(CpuFault.class);
         assertThatThrownBy(() -> hsw.readMsr(Msr.MSR_LBR_INFO_0)).isInstanceOf(CpuFault.class);
         assertThat(hsw.msrIndices()).hasSize(34);
@@ -124,7 +124,7 @@ class LbrUnitTest {
     void writeValueChecks() {
         LbrUnit skl = unit(SKL);
         skl.writeMsr(Msr.MSR_LBR_NHM_FROM + 3, 0x1234);
-        assertThat(skl.readMsr(Msr.MSR_LBR_NHM_FROM + 3)).as("T8").isEqualTo(0x1234);
+        assertThat(skl.readMsr(Msr.MSR_LBR_NHM_FROM + 3)).as("FROM written and read back").isEqualTo(0x1234);
         skl.writeMsr(Msr.MSR_LBR_NHM_TO + 3, 0xFFFF_8000_0000_0000L);
         assertThatThrownBy(() -> skl.writeMsr(Msr.MSR_LBR_NHM_FROM, 0x0000_8000_0000_0000L))
                 .as("non-canonical FROM").isInstanceOf(CpuFault.class);

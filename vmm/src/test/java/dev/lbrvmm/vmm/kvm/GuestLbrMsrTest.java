@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Guest and host-initiated MSR behaviour of the KVM model that needs no host scheduling:
- * spec §9.4 T1-T5, T7, T14-T18 and the §9.2 host-side checks that apply without the vPMU.
+ * the MSR rules of docs/design.md ("Guest LBR MSRs") and the host-side checks of the kernel's
+ * vmx_pmu_caps_test selftest that apply without the vPMU.
  * Guest RDMSR/WRMSR are exercised through the vCPU's MSR bus, the path the interpreter uses.
  */
 class GuestLbrMsrTest {
@@ -32,7 +33,7 @@ class GuestLbrMsrTest {
     }
 
     @Test
-    void t1LbrMsrsFaultWithoutTheCapability() throws Exception {
+    void lbrMsrsFaultWithoutTheCapability() throws Exception {
         Vcpu v = vcpu(false, SKL, SKL);
         guestGp(v, () -> v.msrs().read(Msr.MSR_LBR_NHM_FROM));
         guestGp(v, () -> v.msrs().write(Msr.MSR_LBR_TOS, 1));
@@ -41,15 +42,15 @@ class GuestLbrMsrTest {
     }
 
     @Test
-    void t2ToT5DebugctlRules() throws Exception {
+    void debugctlWritesDropBtfAndUnsupportedLbrAndFaultOnOtherBits() throws Exception {
         Vcpu off = vcpu(false, SKL, SKL);
-        off.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR); // T2 [now]: accepted, LBR dropped
+        off.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR); // current kernels: accepted, LBR dropped
         assertThat(off.msrs().read(Msr.IA32_DEBUGCTL)).isZero();
-        guestGp(off, () -> off.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.FREEZE_LBRS_ON_PMI)); // T3
+        guestGp(off, () -> off.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.FREEZE_LBRS_ON_PMI)); // FREEZE without LBR: #GP
         Vcpu on = vcpu(true, SKL, SKL);
-        on.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.BTF | DebugCtl.LBR); // T4: BTF dropped
+        on.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.BTF | DebugCtl.LBR); // BTF dropped
         assertThat(on.msrs().read(Msr.IA32_DEBUGCTL)).isEqualTo(DebugCtl.LBR);
-        for (long bit : new long[] {DebugCtl.TR, DebugCtl.BTS, 1L << 16}) { // T5
+        for (long bit : new long[] {DebugCtl.TR, DebugCtl.BTS, 1L << 16}) { // unsupported bits: #GP
             guestGp(on, () -> on.msrs().write(Msr.IA32_DEBUGCTL, bit));
         }
         on.msrs().write(Msr.IA32_DEBUGCTL, DebugCtl.LBR | DebugCtl.FREEZE_LBRS_ON_PMI);
@@ -66,7 +67,7 @@ class GuestLbrMsrTest {
     }
 
     @Test
-    void t7T8LbrMsrsFollowTheModelWithTheCapability() throws Exception {
+    void lbrMsrsFollowTheModelWithTheCapability() throws Exception {
         Vcpu hsw = vcpu(true, HSW, HSW);
         guestGp(hsw, () -> hsw.msrs().read(Msr.MSR_LBR_NHM_FROM + 16));
         guestGp(hsw, () -> hsw.msrs().read(Msr.MSR_LBR_INFO_0));
@@ -81,7 +82,7 @@ class GuestLbrMsrTest {
         Vcpu on = vcpu(true, SKL, SKL);
         assertThat(on.cpu().cpuid().pdcm()).isTrue();
         assertThat(on.msrs().read(Msr.IA32_PERF_CAPABILITIES) & 0x3F).isEqualTo(5);
-        guestGp(on, () -> on.msrs().write(Msr.IA32_PERF_CAPABILITIES, 5)); // T17, P2
+        guestGp(on, () -> on.msrs().write(Msr.IA32_PERF_CAPABILITIES, 5)); // read-only for the guest
         guestGp(on, () -> on.msrs().write(Msr.IA32_PERF_CAPABILITIES, 0));
         for (int b = 0; b < 64; b++) {
             long flip = 5L ^ (1L << b);
@@ -89,17 +90,17 @@ class GuestLbrMsrTest {
         }
         Vcpu off = vcpu(false, SKL, SKL);
         assertThat(off.cpu().cpuid().pdcm()).isFalse();
-        guestGp(off, () -> off.msrs().read(Msr.IA32_PERF_CAPABILITIES)); // T18, P1
+        guestGp(off, () -> off.msrs().read(Msr.IA32_PERF_CAPABILITIES)); // #GP without CPUID PDCM
         assertThat(off.cpu().cpuid().pmuVersion()).as("the PMU itself stays, at KVM's version 2").isEqualTo(2);
     }
 
     @Test
-    void t14T16HostWritesOfPerfCapabilities() throws Exception {
+    void hostWritesOfPerfCapabilities() throws Exception {
         Vcpu v = vcpu(true, SKL, SKL);
         v.setMsr(Msr.IA32_PERF_CAPABILITIES, 0);
         assertThat(v.getMsr(Msr.IA32_PERF_CAPABILITIES)).isZero();
         v.setMsr(Msr.IA32_PERF_CAPABILITIES, 5);
-        for (int fmt = 1; fmt < 64; fmt++) { // T14
+        for (int fmt = 1; fmt < 64; fmt++) { // only the host's LBR format
             if (fmt == 5) {
                 continue;
             }
@@ -107,13 +108,13 @@ class GuestLbrMsrTest {
             assertThatThrownBy(() -> v.setMsr(Msr.IA32_PERF_CAPABILITIES, value)).isInstanceOf(KvmException.class)
                     .hasMessageContaining("differs from the host's 5");
         }
-        v.run(1); // T16: immutable after KVM_RUN; the same value is still fine
+        v.run(1); // immutable after KVM_RUN; the same value is still fine
         v.setMsr(Msr.IA32_PERF_CAPABILITIES, 5);
         assertThatThrownBy(() -> v.setMsr(Msr.IA32_PERF_CAPABILITIES, 0)).hasMessageContaining("after the vCPU has run");
     }
 
     @Test
-    void t15CapabilityRefusals() throws Exception {
+    void capabilityRefusals() throws Exception {
         Vm vm = new Kvm(SKL).createVm(1 << 20);
         assertThatThrownBy(() -> vm.enableCap(Capability.X86_GUEST_LBR, 1, HSW)).isInstanceOf(KvmException.class)
                 .hasMessageContaining("haswell").hasMessageContaining("depth 16").hasMessageContaining("depth 32");
@@ -126,7 +127,7 @@ class GuestLbrMsrTest {
     }
 
     @Test
-    void t15LbrFormatNeedsTheHostFamilyAndModel() throws Exception {
+    void lbrFormatNeedsTheHostFamilyAndModel() throws Exception {
         Vcpu v = vcpu(true, SKL, SKL);
         v.setMsr(Msr.IA32_PERF_CAPABILITIES, 0);
         dev.lbrvmm.vmm.cpu.CpuidTable other = v.cpu().cpuid().copy();

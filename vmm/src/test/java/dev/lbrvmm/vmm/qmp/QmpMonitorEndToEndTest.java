@@ -26,10 +26,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import dev.lbrvmm.vmm.CapturedLog;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** lbrvmm run with a QMP monitor, driven over a real Unix socket. */
+@ExtendWith(CapturedLog.class)
 class QmpMonitorEndToEndTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -39,7 +39,7 @@ final class SamplingGuestRun {
     /**
      * @param depth             the model's LBR depth
      * @param pmiRecorded       whether the PMI itself lands in the LBR (DEBUGCTL without
-     *                          FREEZE_LBRS_ON_PMI) or not (KVM's freeze emulation, spec 4.7)
+     *                          FREEZE_LBRS_ON_PMI) or not (KVM's freeze emulation, intel_pmu_legacy_freezing_lbrs_on_pmi)
      */
     SamplingGuestRun(Path dir, int depth, boolean pmiRecorded, String... overrides) throws Exception {
         samples = dir.resolve("samples.bin");

@@ -42,7 +42,7 @@ class SamplingGuestTest {
                 LbrSnapshot.Entry e = s.branches().get(k);
                 assertThat(new long[] {e.from(), e.to()}).as("sample %d record %d", i + 1, k).containsExactly(expected[k]);
             }
-            // KVM froze the LBR before the PMI (FREEZE_LBRS_ON_PMI on its version-2 vPMU, spec 4.7): no record of it
+            // KVM froze the LBR before the PMI (FREEZE_LBRS_ON_PMI on its version-2 vPMU, intel_pmu_legacy_freezing_lbrs_on_pmi): no record of it
             assertThat(s.branches()).noneMatch(e -> e.to() == program.address("pmi_handler"));
         }
     }
