@@ -1,7 +1,6 @@
 package dev.lbrvmm.monitor;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lbrvmm.monitor.json.QmpJsonWriter;
@@ -100,7 +99,12 @@ public final class QmpMonitor {
     }
 
     /** Sends an event to every negotiated session; {@code data} null means no data member. */
-    public void broadcast(String name, JsonNode data) {
+    /**
+     * Sends an event to every negotiated session.
+     *
+     * @param data the event's {@code data} member (a record, serialised like replies, or JSON), or null for none
+     */
+    public void broadcast(String name, Object data) {
         java.time.Instant now = java.time.Instant.now();
         ObjectNode e = NODES.objectNode();
         ObjectNode ts = e.putObject("timestamp");
@@ -108,7 +112,7 @@ public final class QmpMonitor {
         ts.put("microseconds", now.getNano() / 1000);
         e.put("event", name);
         if (data != null) {
-            e.set("data", data);
+            e.set("data", ReplyJson.toJson(data));
         }
         String json = QmpJsonWriter.write(e);
         for (QmpSession s : sessions) {

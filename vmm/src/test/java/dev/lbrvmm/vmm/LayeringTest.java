@@ -46,31 +46,32 @@ class LayeringTest {
                 .check(CLASSES);
     }
 
-    @Test
-    void nettyStaysInTheMonitorLibrary() {
-        noClasses().that().resideOutsideOfPackage("dev.lbrvmm.monitor..")
-                .should().dependOnClassesThat().resideInAPackage("io.netty..")
+    /** No class outside {@code packages} depends on {@code library}. */
+    private static void onlyUsedIn(String library, String... packages) {
+        noClasses().that().resideOutsideOfPackages(packages)
+                .should().dependOnClassesThat().resideInAPackage(library)
                 .check(CLASSES);
     }
 
     @Test
+    void nettyStaysInTheMonitorLibrary() {
+        onlyUsedIn("io.netty..", "dev.lbrvmm.monitor..");
+    }
+
+    @Test
     void jacksonStaysInTheMonitorLibraryAndVmmQmp() {
-        noClasses().that().resideOutsideOfPackages("dev.lbrvmm.monitor..", "dev.lbrvmm.vmm.qmp..")
-                .should().dependOnClassesThat().resideInAPackage("com.fasterxml.jackson..")
-                .check(CLASSES);
+        onlyUsedIn("com.fasterxml.jackson..", "dev.lbrvmm.monitor..", "dev.lbrvmm.vmm.qmp..");
+    }
+
+    @Test
+    void typesafeConfigIsReadOnlyByTheMachineAndTheCommandLine() {
+        onlyUsedIn("com.typesafe.config..", "dev.lbrvmm.vmm.machine..", "dev.lbrvmm.vmm.cli..");
     }
 
     @Test
     void theMonitorLibraryKnowsNothingOfTheVmm() {
         noClasses().that().resideInAPackage("dev.lbrvmm.monitor..")
                 .should().dependOnClassesThat().resideInAPackage("dev.lbrvmm.vmm..")
-                .check(CLASSES);
-    }
-
-    @Test
-    void typesafeConfigIsReadOnlyByTheMachineAndTheCommandLine() {
-        noClasses().that().resideOutsideOfPackages("dev.lbrvmm.vmm.machine..", "dev.lbrvmm.vmm.cli..")
-                .should().dependOnClassesThat().resideInAPackage("com.typesafe.config..")
                 .check(CLASSES);
     }
 }

@@ -3,7 +3,6 @@ package dev.lbrvmm.monitor.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.lbrvmm.monitor.CommandRegistry;
 import dev.lbrvmm.monitor.Param;
 import dev.lbrvmm.monitor.QmpCommand;

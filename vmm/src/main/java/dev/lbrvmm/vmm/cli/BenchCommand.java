@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,14 +29,11 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "CONFIG", description = "Guest configs to measure.")
     List<Path> configs = new ArrayList<>();
 
-    @Option(names = "--repeat", paramLabel = "N", description = "Measured runs per config (default: ${DEFAULT-VALUE}).")
-    int repeat = 7;
+    @Mixin
+    MeasuredRuns runs = new MeasuredRuns(7, 3);
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Unmeasured runs per config first (default: ${DEFAULT-VALUE}).")
-    int warmup = 3;
-
-    @Option(names = "-o", paramLabel = "key=value", description = "Config override applied to every config.")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    ConfigOverrides overrides = new ConfigOverrides();
 
     @Option(names = "--compare-lbr", description = "Measure each workload with LBR off and with LBR recording for the whole run "
             + "(kvm.guest-lbr=on, IA32_DEBUGCTL.LBR=1), alternating runs, and print the ratio.")
@@ -50,10 +48,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (repeat < 1 || warmup < 0) {
-            console.err.println("lbrvmm: bench: --repeat must be at least 1 and --warmup at least 0");
+        if (runs.problem() != null) {
+            console.err.println("lbrvmm: bench: " + runs.problem());
             return ExitCodes.USAGE;
         }
+        int repeat = runs.repeat;
+        int warmup = runs.warmup;
         List<Path> list = configs.isEmpty()
                 ? DEFAULT_WORKLOAD.stream().map(n -> GuestTiming.home().resolve("configs").resolve(n + ".conf")).toList()
                 : configs;
@@ -64,7 +64,7 @@ final class BenchCommand implements Callable<Integer> {
             List<GuestTiming.Result> results = new ArrayList<>();
             console.out.printf("%-14s %14s %10s %10s %7s%n", "workload", "instructions", "seconds", "MIPS", "status");
             for (Path p : list) {
-                GuestTiming.Result r = GuestTiming.measure(p, overrides, warmup, repeat);
+                GuestTiming.Result r = GuestTiming.measure(p, overrides.values, warmup, repeat);
                 results.add(r);
                 console.out.printf("%-14s %,14d %10.4f %10.1f %7d%n", r.name(), r.instructions(), r.medianSeconds(), r.medianMips(), r.status());
             }
@@ -79,8 +79,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private int compare(List<Path> list) throws GuestConfigException, MachineException {
-        List<String> on = new ArrayList<>(overrides);
-        on.addAll(LBR_ON);
+        List<String> on = overrides.with(LBR_ON);
+        int repeat = runs.repeat;
+        int warmup = runs.warmup;
         console.out.printf("%-14s %14s %12s %12s %10s%n", "workload", "instructions", "MIPS LBR off", "MIPS LBR on", "on/off");
         double[] offAll = new double[list.size()];
         double[] onAll = new double[list.size()];
@@ -90,7 +91,7 @@ final class BenchCommand implements Callable<Integer> {
             double[] onMips = new double[repeat];
             long instructions = 0;
             for (int i = 0; i < warmup + repeat; i++) {
-                GuestTiming.Result a = GuestTiming.measure(p, overrides, 0, 1);
+                GuestTiming.Result a = GuestTiming.measure(p, overrides.values, 0, 1);
                 GuestTiming.Result b = GuestTiming.measure(p, on, 0, 1);
                 instructions = a.instructions();
                 if (i >= warmup) {

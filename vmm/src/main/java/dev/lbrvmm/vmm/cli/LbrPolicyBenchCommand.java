@@ -11,11 +11,11 @@ import dev.lbrvmm.vmm.machine.MachineException;
 import dev.lbrvmm.vmm.machine.MachineExit;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,8 +35,8 @@ final class LbrPolicyBenchCommand implements Callable<Integer> {
     @Option(names = "--time-slice", paramLabel = "N", description = "Scheduler time slice in guest instructions (default: ${DEFAULT-VALUE}).")
     long timeSlice = 1000;
 
-    @Option(names = "-o", paramLabel = "key=value", description = "Config override applied to every run.")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    ConfigOverrides overrides = new ConfigOverrides();
 
     LbrPolicyBenchCommand(Main.Console console) {
         this.console = console;
@@ -52,7 +52,7 @@ final class LbrPolicyBenchCommand implements Callable<Integer> {
     /** One measured run. */
     record Row(String workload, String policy, LbrStats stats, long overheadPerMillion, String correct, double mips) {
         double msrPerSwitch() {
-            return stats.contextSwitches() == 0 ? 0 : (double) stats.saveRestoreMsrAccesses() / stats.contextSwitches();
+            return stats.contextSwitches() == 0 ? 0 : (double) stats.saveRestore().msrAccesses() / stats.contextSwitches();
         }
     }
 
@@ -82,7 +82,7 @@ final class LbrPolicyBenchCommand implements Callable<Integer> {
                     "LBR exits", "switches", "MSR/switch", "cycles/M insn", "correct", "MIPS");
             for (Workload w : WORKLOADS) {
                 for (String p : GuestLbrPolicy.NAMES) {
-                    Row r = measure(w, p, timeSlice, overrides);
+                    Row r = measure(w, p, timeSlice, overrides.values);
                     console.out.printf("%-8s %-20s %,12d %,9d %,9d %,9d %12.1f %,14d %8s %7.1f%n", r.workload(), r.policy(),
                             r.stats().instructions(), r.stats().exits(), r.stats().lbrMsrExits(), r.stats().contextSwitches(),
                             r.msrPerSwitch(), r.overheadPerMillion(), r.correct(), r.mips());

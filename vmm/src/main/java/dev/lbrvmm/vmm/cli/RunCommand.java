@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -26,8 +27,8 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG", description = "Guest config file (HOCON).")
     Path config;
 
-    @Option(names = "-o", paramLabel = "key=value", description = "Override any config key, e.g. -o guest.vcpus=2 or -o 'guest.msrs.\"0x1d9\"=1'.")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    ConfigOverrides overrides = new ConfigOverrides();
 
     @Option(names = "--kernel", paramLabel = "FILE", description = "Guest program to run instead of the config's guest.program.path.")
     Path kernel;
@@ -65,7 +66,7 @@ final class RunCommand implements Callable<Integer> {
             if (!early.isEmpty()) {
                 monitor = MonitorSession.start(early, console); // the greeting should not wait for the machine
             }
-            GuestConfig cfg = GuestConfigLoader.load(config, overrides);
+            GuestConfig cfg = GuestConfigLoader.load(config, overrides.values);
             if (kernel != null) {
                 cfg = cfg.withProgram(cfg.program().withPath(kernel));
             }

@@ -6,16 +6,13 @@ import dev.lbrvmm.vmm.bench.GuestTiming;
 import dev.lbrvmm.vmm.bench.Statistics;
 import dev.lbrvmm.vmm.machine.GuestConfigException;
 import dev.lbrvmm.vmm.machine.MachineException;
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -46,14 +43,12 @@ final class SamplingBenchCommand implements Callable<Integer> {
     @Option(names = "--forks", paramLabel = "N", description = "JVMs per mode (default: ${DEFAULT-VALUE}; 0 = all modes in this JVM, alternating).")
     int forks = 7;
 
-    @Option(names = "--repeat", paramLabel = "N", description = "Measured runs per JVM and mode (default: ${DEFAULT-VALUE}).")
-    int repeat = 5;
+    /** Measured runs per JVM and mode, after the warm-up runs. */
+    @Mixin
+    MeasuredRuns runs = new MeasuredRuns(5, 3);
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Unmeasured runs first (default: ${DEFAULT-VALUE}).")
-    int warmup = 3;
-
-    @Option(names = "-o", paramLabel = "key=value", description = "Config override applied to every run.")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    ConfigOverrides overrides = new ConfigOverrides();
 
     /** Internal: run only this mode and print "instructions seconds" per measured run. */
     @Option(names = "--child", hidden = true)
@@ -75,14 +70,14 @@ final class SamplingBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (period < 1 || period > Integer.MAX_VALUE || rounds < 1 || repeat < 1 || warmup < 0 || forks < 0) {
+        if (period < 1 || period > Integer.MAX_VALUE || rounds < 1 || runs.repeat < 1 || runs.warmup < 0 || forks < 0) {
             console.err.println("lbrvmm: bench sampling: --period must be 1 to 2147483647 (the guest writes it to a counter as 32 bits), "
                     + "--rounds and --repeat at least 1, --warmup and --forks at least 0");
             return ExitCodes.USAGE;
         }
         try {
             if (child != null) {
-                Runs r = runMode(child, warmup, repeat);
+                Runs r = runMode(child, runs.warmup, runs.repeat);
                 for (double s : r.seconds()) {
                     console.out.println(r.instructions() + " " + s);
                 }
@@ -98,7 +93,7 @@ final class SamplingBenchCommand implements Callable<Integer> {
     private Runs runMode(int m, int warm, int measured) throws GuestConfigException, MachineException, BenchFailure {
         Mode mode = modes().get(m);
         Path config = GuestTiming.home().resolve("configs/lbr_sample.conf");
-        List<String> o = new ArrayList<>(overrides);
+        List<String> o = new ArrayList<>(overrides.values);
         o.add("guest.program.args=[\"" + mode.args() + "\", \"" + rounds + "\"]");
         o.add("guest.program.stdout=none");
         double[] secs = new double[measured];
@@ -119,18 +114,18 @@ final class SamplingBenchCommand implements Callable<Integer> {
     /** All modes in this JVM, alternating run by run. */
     private int inProcess() throws GuestConfigException, MachineException, BenchFailure {
         int n = modes().size();
-        double[][] rows = new double[n][repeat];
+        double[][] rows = new double[n][runs.repeat];
         long[] instructions = new long[n];
-        for (int i = 0; i < warmup + repeat; i++) {
+        for (int i = 0; i < runs.warmup + runs.repeat; i++) {
             for (int m = 0; m < n; m++) {
                 Runs r = runMode(m, 0, 1);
                 instructions[m] = r.instructions();
-                if (i >= warmup) {
-                    rows[m][i - warmup] = r.seconds()[0];
+                if (i >= runs.warmup) {
+                    rows[m][i - runs.warmup] = r.seconds()[0];
                 }
             }
         }
-        print(rows, instructions, "runs alternating in one JVM, repeat " + repeat + ", warmup " + warmup);
+        print(rows, instructions, "runs alternating in one JVM, repeat " + runs.repeat + ", warmup " + runs.warmup);
         return 0;
     }
 
@@ -148,14 +143,14 @@ final class SamplingBenchCommand implements Callable<Integer> {
             }
             console.err.printf("lbrvmm: bench sampling: fork round %d of %d done%n", f + 1, forks);
         }
-        print(rows, instructions, forks + " JVMs per mode, each median of " + repeat + " runs after " + warmup + " warm-up");
+        print(rows, instructions, forks + " JVMs per mode, each median of " + runs.repeat + " runs after " + runs.warmup + " warm-up");
         return 0;
     }
 
     private Runs fork(int m) throws BenchFailure {
         List<String> args = new ArrayList<>(List.of("bench", "sampling", "--child", Integer.toString(m), "--period", Long.toString(period),
-                "--rounds", Integer.toString(rounds), "--repeat", Integer.toString(repeat), "--warmup", Integer.toString(warmup)));
-        for (String o : overrides) {
+                "--rounds", Integer.toString(rounds), "--repeat", Integer.toString(runs.repeat), "--warmup", Integer.toString(runs.warmup)));
+        for (String o : overrides.values) {
             args.add("-o");
             args.add(o);
         }
@@ -170,8 +165,8 @@ final class SamplingBenchCommand implements Callable<Integer> {
                 instructions = Long.parseLong(w[0]);
                 secs[i] = Double.parseDouble(w[1]);
             }
-            if (secs.length != repeat) {
-                throw new BenchFailure(what + " printed " + secs.length + " runs, not " + repeat);
+            if (secs.length != runs.repeat) {
+                throw new BenchFailure(what + " printed " + secs.length + " runs, not " + runs.repeat);
             }
             return new Runs(instructions, secs);
         } catch (NumberFormatException e) {

@@ -35,8 +35,8 @@ final class StatsReport {
                 who, s.instructions(), s.exits(), exits, s.lbrMsrExits(), s.passthroughAccesses(), s.passthroughSwitches());
         out.printf("  %s: %,d context switches; events %,d created, %,d released; %,d saves, %,d restores (%,d skipped), %,d resets,"
                 + " %,d LBR MSR accesses for them; %,d accesses lost to host reclaim; %,d warnings;%n",
-                who, s.contextSwitches(), s.eventsCreated(), s.eventsReleased(), s.saves(), s.restores(), s.skippedRestores(), s.resets(),
-                s.saveRestoreMsrAccesses(), s.reclaimDrops(), s.warnings());
+                who, s.contextSwitches(), s.eventsCreated(), s.eventsReleased(), s.saveRestore().saves(), s.saveRestore().restores(),
+                s.saveRestore().skippedRestores(), s.saveRestore().resets(), s.saveRestore().msrAccesses(), s.reclaimDrops(), s.warnings());
         out.printf("  %s: modelled overhead %,d cycles (%,.0f per million guest instructions)%n", who, s.overheadCycles(c), perM);
     }
 }

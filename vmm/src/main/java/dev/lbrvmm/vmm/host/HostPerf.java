@@ -165,21 +165,21 @@ public final class HostPerf {
             ctx.saved = new long[3][n];
         }
         int tos = (int) lbr.readMsr(Msr.MSR_LBR_TOS);
-        ctx.msrReads++;
+        ctx.counts.msrReads++;
         int valid = 0;
         for (int k = 0; k < n; k++) {
             int idx = (tos - k) & (n - 1);
             long from = lbr.readMsr(m.fromBase() + idx);
-            ctx.msrReads++;
+            ctx.counts.msrReads++;
             if (from == 0) {
                 break;
             }
             ctx.saved[0][k] = from;
             ctx.saved[1][k] = lbr.readMsr(m.toBase() + idx);
-            ctx.msrReads++;
+            ctx.counts.msrReads++;
             if (info) {
                 ctx.saved[2][k] = lbr.readMsr(m.infoBase() + idx);
-                ctx.msrReads++;
+                ctx.counts.msrReads++;
             }
             valid++;
         }
@@ -187,13 +187,13 @@ public final class HostPerf {
         ctx.tos = tos;
         if (m.hasLbrSelect()) {
             ctx.lbrSelect = lbr.readMsr(Msr.MSR_LBR_SELECT);
-            ctx.msrReads++;
+            ctx.counts.msrReads++;
         }
         ctx.valid = true;
         ctx.logId = ++logCounter;
         cpu.lastSaved = ctx;
         cpu.lastLogId = ctx.logId;
-        ctx.saves++;
+        ctx.counts.saves++;
     }
 
     private void restore(PhysicalCpu cpu, TaskLbrContext ctx, LbrEvent e) {
@@ -206,10 +206,10 @@ public final class HostPerf {
         int n = m.lbrDepth();
         if (cpu.lastSaved == ctx && cpu.lastLogId == ctx.logId) {
             long fromTos = lbr.readMsr(m.fromBase() + (ctx.tos & (n - 1)));
-            ctx.msrReads++;
+            ctx.counts.msrReads++;
             if (fromTos != 0) {
                 ctx.valid = false;
-                ctx.skippedRestores++;
+                ctx.counts.skippedRestores++;
                 return; // nobody touched the LBR since we saved it
             }
         }
@@ -219,20 +219,20 @@ public final class HostPerf {
             boolean keep = k < ctx.validLbrs;
             lbr.writeMsr(m.fromBase() + idx, keep ? ctx.saved[0][k] : 0);
             lbr.writeMsr(m.toBase() + idx, keep ? ctx.saved[1][k] : 0);
-            ctx.msrWrites += 2;
+            ctx.counts.msrWrites += 2;
             if (info) {
                 lbr.writeMsr(m.infoBase() + idx, keep ? ctx.saved[2][k] : 0);
-                ctx.msrWrites++;
+                ctx.counts.msrWrites++;
             }
         }
         lbr.writeMsr(Msr.MSR_LBR_TOS, ctx.tos);
-        ctx.msrWrites++;
+        ctx.counts.msrWrites++;
         if (m.hasLbrSelect()) {
             lbr.writeMsr(Msr.MSR_LBR_SELECT, ctx.lbrSelect);
-            ctx.msrWrites++;
+            ctx.counts.msrWrites++;
         }
         ctx.valid = false;
-        ctx.restores++;
+        ctx.counts.restores++;
     }
 
     /**
@@ -245,11 +245,11 @@ public final class HostPerf {
         lbr.clearRecords();
         cpu.lastSaved = null;
         cpu.lastLogId = 0;
-        ctx.msrWrites += (long) m.lbrDepth() * (LbrFormat.hasInfoMsr(m.lbrFormat()) ? 3 : 2);
+        ctx.counts.msrWrites += (long) m.lbrDepth() * (LbrFormat.hasInfoMsr(m.lbrFormat()) ? 3 : 2);
         if (e.guest() && m.hasLbrSelect()) {
             lbr.writeMsr(Msr.MSR_LBR_SELECT, 0);
-            ctx.msrWrites++;
+            ctx.counts.msrWrites++;
         }
-        ctx.resets++;
+        ctx.counts.resets++;
     }
 }

@@ -12,12 +12,8 @@ public final class TaskLbrContext {
     long lbrSelect;
     long logId;
 
-    long saves;
-    long restores;
-    long skippedRestores;
-    long resets;
-    long msrReads;
-    long msrWrites;
+    /** The work the host did for this task. */
+    final SaveRestoreCounts counts = new SaveRestoreCounts();
 
     /** The saved stack is VALID (taken at sched-out, not yet restored). */
     public boolean valid() {
@@ -36,29 +32,7 @@ public final class TaskLbrContext {
         return lbrSelect;
     }
 
-    public long saves() {
-        return saves;
-    }
-
-    public long restores() {
-        return restores;
-    }
-
-    public long skippedRestores() {
-        return skippedRestores;
-    }
-
-    public long resets() {
-        return resets;
-    }
-
-    /** RDMSRs of LBR MSRs perf did for this task (saves, restore checks). */
-    public long msrReads() {
-        return msrReads;
-    }
-
-    /** WRMSRs of LBR MSRs perf did for this task (restores, resets). */
-    public long msrWrites() {
-        return msrWrites;
+    public SaveRestoreCounts counts() {
+        return counts;
     }
 }

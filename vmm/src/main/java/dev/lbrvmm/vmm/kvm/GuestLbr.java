@@ -24,7 +24,7 @@ public final class GuestLbr {
     final Vcpu vcpu;
     final GuestLbrPolicy policy;
     final MsrBitmap bitmap = new MsrBitmap();
-    final LbrStats stats = new LbrStats();
+    final LbrCounters stats = new LbrCounters();
     private final java.util.Set<Integer> lbrMsrs;
     /** The same set as a bitmap: the MSR paths test it on every guest RDMSR/WRMSR. */
     private final java.util.BitSet lbrMsrBits = new java.util.BitSet();
@@ -166,8 +166,7 @@ public final class GuestLbr {
         }
         eagerTos = (int) lbr.readMsr(Msr.MSR_LBR_TOS);
         eagerSelect = m.hasLbrSelect() ? lbr.readMsr(Msr.MSR_LBR_SELECT) : 0;
-        stats.saves++;
-        stats.saveMsrReads += lbrMsrs.size();
+        stats.saveRestore.saved(lbrMsrs.size());
     }
 
     /** Eager design: write the saved stack back at VM entry. */
@@ -190,7 +189,6 @@ public final class GuestLbr {
         if (m.hasLbrSelect()) {
             lbr.writeMsr(Msr.MSR_LBR_SELECT, eagerSelect);
         }
-        stats.restores++;
-        stats.restoreMsrWrites += lbrMsrs.size();
+        stats.saveRestore.restored(lbrMsrs.size());
     }
 }

@@ -110,15 +110,7 @@ public final class Vcpu {
     }
 
     public LbrStats stats() {
-        TaskLbrContext ctx = thread.lbrContext();
-        LbrStats s = new LbrStats().plus(lbr.stats);
-        s.saves += ctx.saves();
-        s.restores += ctx.restores();
-        s.skippedRestores += ctx.skippedRestores();
-        s.resets += ctx.resets();
-        s.saveMsrReads += ctx.msrReads();
-        s.restoreMsrWrites += ctx.msrWrites();
-        return s;
+        return lbr.stats.snapshot(thread.lbrContext().counts().totals());
     }
 
     /** The guest-LBR state KVM keeps for this vCPU. */

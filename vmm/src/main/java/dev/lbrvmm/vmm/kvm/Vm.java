@@ -117,7 +117,7 @@ public final class Vm {
 
     /** The accounting of all vCPUs. */
     public LbrStats stats() {
-        LbrStats s = new LbrStats();
+        LbrStats s = LbrStats.NONE;
         for (Vcpu v : vcpus) {
             s = s.plus(v.stats());
         }

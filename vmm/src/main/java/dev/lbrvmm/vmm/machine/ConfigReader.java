@@ -180,6 +180,24 @@ final class ConfigReader {
         return list;
     }
 
+    /** Reads one object of a list; {@code at} is its path, e.g. {@code host.tasks[2]}. */
+    @FunctionalInterface
+    interface ObjectReader<T> {
+        T read(ConfigObject o, String at, int i) throws GuestConfigException;
+    }
+
+    /** Each object of the list at {@code path}, its keys checked against {@code keys} first. */
+    <T> List<T> eachObject(String path, List<String> keys, ObjectReader<T> reader) throws GuestConfigException {
+        List<T> out = new java.util.ArrayList<>();
+        List<? extends ConfigObject> list = objects(path);
+        for (int i = 0; i < list.size(); i++) {
+            String at = path + "[" + i + "]";
+            allowKeys(list.get(i), at, keys.toArray(String[]::new));
+            out.add(reader.read(list.get(i), at, i));
+        }
+        return List.copyOf(out);
+    }
+
     /** Rejects keys of an object in a list (where reference.conf cannot list the valid ones). */
     static void allowKeys(ConfigObject o, String at, String... keys) throws GuestConfigException {
         for (String k : o.keySet()) {

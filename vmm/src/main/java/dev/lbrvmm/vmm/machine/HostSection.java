@@ -2,7 +2,6 @@ package dev.lbrvmm.vmm.machine;
 
 import com.typesafe.config.ConfigObject;
 import dev.lbrvmm.vmm.cpu.CpuModel;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -39,17 +38,10 @@ public record HostSection(int cpus, CpuModel cpuModel, long timeSlice, long vcpu
     }
 
     private static List<HostTask> tasks(ConfigReader r, int cpus) throws GuestConfigException {
-        List<HostTask> tasks = new ArrayList<>();
-        List<? extends ConfigObject> list = r.objects("host.tasks");
-        for (int i = 0; i < list.size(); i++) {
-            ConfigObject o = list.get(i);
-            String at = "host.tasks[" + i + "]";
-            ConfigReader.allowKeys(o, at, "name", "cpus", "lbr");
-            String name = o.containsKey("name") ? ConfigReader.string(o.get("name"), at + ".name") : "host-task-" + i;
-            long affinity = o.containsKey("cpus") ? ConfigReader.cpuMask(o.get("cpus"), at + ".cpus", cpus) : (1L << cpus) - 1;
-            tasks.add(new HostTask(name, affinity, o.containsKey("lbr") ? lbrUse(o, at) : LbrUse.NONE));
-        }
-        return List.copyOf(tasks);
+        return r.eachObject("host.tasks", List.of("name", "cpus", "lbr"), (o, at, i) -> new HostTask(
+                o.containsKey("name") ? ConfigReader.string(o.get("name"), at + ".name") : "host-task-" + i,
+                o.containsKey("cpus") ? ConfigReader.cpuMask(o.get("cpus"), at + ".cpus", cpus) : (1L << cpus) - 1,
+                o.containsKey("lbr") ? lbrUse(o, at) : LbrUse.NONE));
     }
 
     private static LbrUse lbrUse(ConfigObject o, String at) throws GuestConfigException {
@@ -63,19 +55,12 @@ public record HostSection(int cpus, CpuModel cpuModel, long timeSlice, long vcpu
     }
 
     private static List<CpuLbrEvent> events(ConfigReader r, int cpus) throws GuestConfigException {
-        List<CpuLbrEvent> events = new ArrayList<>();
-        List<? extends ConfigObject> list = r.objects("host.lbr-events");
-        for (int i = 0; i < list.size(); i++) {
-            ConfigObject o = list.get(i);
-            String at = "host.lbr-events[" + i + "]";
-            ConfigReader.allowKeys(o, at, "cpu", "pinned");
+        return r.eachObject("host.lbr-events", List.of("cpu", "pinned"), (o, at, i) -> {
             long cpu = o.containsKey("cpu") ? ConfigReader.number(o.get("cpu"), at + ".cpu") : 0;
             if (cpu < 0 || cpu >= cpus) {
                 throw ConfigReader.bad(o, at + ".cpu", "must name one of the host's " + cpus + " CPUs, got " + cpu);
             }
-            boolean pinned = !o.containsKey("pinned") || ConfigReader.bool(o.get("pinned"), at + ".pinned");
-            events.add(new CpuLbrEvent((int) cpu, pinned));
-        }
-        return List.copyOf(events);
+            return new CpuLbrEvent((int) cpu, !o.containsKey("pinned") || ConfigReader.bool(o.get("pinned"), at + ".pinned"));
+        });
     }
 }

@@ -123,7 +123,8 @@ final class VmmCommands {
         st.exitsByReason().forEach((k, n) -> byReason.put(k.name().toLowerCase(Locale.ROOT).replace('_', '-'), n));
         return new LbrStatsInfo(vm().lbrPolicy().name(), st.instructions(), st.exits(), byReason, st.lbrMsrExits(),
                 st.passthroughAccesses(), st.passthroughSwitches(), st.eventsCreated(), st.eventsReleased(), st.contextSwitches(),
-                st.saves(), st.restores(), st.skippedRestores(), st.resets(), st.saveRestoreMsrAccesses(), st.reclaimDrops(),
+                st.saveRestore().saves(), st.saveRestore().restores(), st.saveRestore().skippedRestores(),
+                st.saveRestore().resets(), st.saveRestore().msrAccesses(), st.reclaimDrops(),
                 st.warnings(), st.overheadCycles(vm().costs()));
     }
 

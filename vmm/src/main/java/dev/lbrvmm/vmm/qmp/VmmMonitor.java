@@ -1,6 +1,5 @@
 package dev.lbrvmm.vmm.qmp;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lbrvmm.monitor.CommandRegistry;
 import dev.lbrvmm.monitor.Param;
@@ -32,7 +31,6 @@ import java.util.concurrent.Executor;
  * broadcast before its reply and it never races the guest. docs/monitor.md shows each command.
  */
 public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEvents {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final List<Param> CPU_INDEX = List.of(Param.optional("cpu-index", Param.Type.INT));
 
     private final QmpMonitor monitor;
@@ -163,12 +161,17 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
 
     // MachineEvents -> QMP events
 
-    private static ObjectNode shutdownData(boolean guest, String reason) {
-        ObjectNode d = NODES.objectNode();
-        d.put("guest", guest);
-        d.put("reason", reason);
-        return d;
-    }
+    /** RESET and SHUTDOWN data, as QEMU sends it. */
+    public record ShutdownInfo(boolean guest, String reason) {}
+
+    /** GUEST_PANICKED data. */
+    public record GuestPanicInfo(String action) {}
+
+    /** LBR_PASSTHROUGH data: KVM passed the LBR MSRs through (or intercepts them again). */
+    public record LbrPassthroughInfo(int cpuIndex, boolean enabled) {}
+
+    /** LBR_RECLAIMED data: a host LBR user took the LBR back from the vCPU. */
+    public record LbrReclaimedInfo(int cpuIndex) {}
 
     @Override
     public void stopped() {
@@ -182,7 +185,7 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
 
     @Override
     public void reset(boolean guest, String reason) {
-        monitor.broadcast("RESET", shutdownData(guest, reason));
+        monitor.broadcast("RESET", new ShutdownInfo(guest, reason));
     }
 
     @Override
@@ -192,21 +195,18 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
 
     @Override
     public void shutdown(boolean guest, String reason) {
-        monitor.broadcast("SHUTDOWN", shutdownData(guest, reason));
+        monitor.broadcast("SHUTDOWN", new ShutdownInfo(guest, reason));
     }
 
     @Override
     public void guestPanicked(String action) {
-        ObjectNode d = NODES.objectNode();
-        d.put("action", action);
-        monitor.broadcast("GUEST_PANICKED", d);
+        monitor.broadcast("GUEST_PANICKED", new GuestPanicInfo(action));
     }
 
     // KvmEvents -> LBR_PASSTHROUGH / LBR_RECLAIMED, at most one per second per vCPU and event
     // (like QEMU's rate-limited events; the lazy policy toggles pass-through every time slice).
 
     private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
-
 
     private boolean due(String key) {
         long now = System.nanoTime();
@@ -221,20 +221,14 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
     @Override
     public void lbrPassthrough(int vcpu, boolean on) {
         if (due("LBR_PASSTHROUGH/" + vcpu)) {
-            ObjectNode d = NODES.objectNode();
-            d.put("cpu-index", vcpu);
-            d.put("enabled", on);
-            monitor.broadcast("LBR_PASSTHROUGH", d);
+            monitor.broadcast("LBR_PASSTHROUGH", new LbrPassthroughInfo(vcpu, on));
         }
     }
 
     @Override
     public void lbrReclaimed(int vcpu) {
         if (due("LBR_RECLAIMED/" + vcpu)) {
-            ObjectNode d = NODES.objectNode();
-            d.put("cpu-index", vcpu);
-            monitor.broadcast("LBR_RECLAIMED", d);
+            monitor.broadcast("LBR_RECLAIMED", new LbrReclaimedInfo(vcpu));
         }
     }
-
 }

@@ -169,7 +169,7 @@ class GuestLbrPolicyTest {
         List<LbrSnapshot.Entry> seen = v.pcpu().lbr().snapshot().entries();
         assertThat(seen).anySatisfy(e -> assertThat(e.from()).isBetween(BranchyWorkload.CODE,
                 BranchyWorkload.CODE + BranchyWorkload.CODE_LENGTH));
-        assertThat(v.stats().saves()).isZero();
+        assertThat(v.stats().saveRestore().saves()).isZero();
     }
 
     @Test
@@ -178,14 +178,14 @@ class GuestLbrPolicyTest {
         for (int i = 0; i < 5; i++) {
             v.run(1);
         }
-        assertThat(v.stats().saves()).isEqualTo(5);
-        assertThat(v.stats().restores()).isEqualTo(4);
-        assertThat(v.stats().saveRestoreMsrAccesses()).isEqualTo(9 * 98);
+        assertThat(v.stats().saveRestore().saves()).isEqualTo(5);
+        assertThat(v.stats().saveRestore().restores()).isEqualTo(4);
+        assertThat(v.stats().saveRestore().msrAccesses()).isEqualTo(9 * 98);
         Vcpu lazy = new Rig().vcpu("lazy");
         for (int i = 0; i < 5; i++) {
             lazy.run(1);
         }
-        assertThat(lazy.stats().saveRestoreMsrAccesses()).as("lazy does nothing for a guest that never uses LBR").isZero();
+        assertThat(lazy.stats().saveRestore().msrAccesses()).as("lazy does nothing for a guest that never uses LBR").isZero();
         assertThat(lazy.stats().eventsCreated()).isZero();
     }
 
