@@ -73,7 +73,10 @@ public final class QmpSession {
     void greet() {
         ObjectNode g = NODES.objectNode();
         ObjectNode qmp = g.putObject("QMP");
-        qmp.set("version", ReplyJson.toJson(monitor.versionInfo()));
+        QmpMonitor.VersionInfo v = monitor.versionInfo();
+        ObjectNode version = qmp.putObject("version"); // by hand: the greeting must not wait for Jackson's databinding to start
+        version.putObject("qemu").put("micro", v.qemu().micro()).put("minor", v.qemu().minor()).put("major", v.qemu().major());
+        version.put("package", v.pkg());
         qmp.putArray("capabilities").add("oob");
         transport.send(QmpJsonWriter.write(g));
     }

@@ -16,6 +16,7 @@ class QmpSessionTest {
     final AtomicBoolean closed = new AtomicBoolean();
     final CommandRegistry registry = new CommandRegistry()
             .register(QmpCommand.of("query-status", List.of(), ReplyType.of(StatusInfo.class), (a, s) -> new StatusInfo("running")))
+            .register(QmpCommand.of("query-version", List.of(), ReplyType.of(QmpMonitor.VersionInfo.class), (a, s) -> s.monitor().versionInfo()))
             .register(QmpCommand.of("x-drifted", List.of(), ReplyType.of(StatusInfo.class), (a, s) -> "not a StatusInfo"))
             .register(QmpCommand.of("stop", List.of(), ReplyType.NONE, (a, s) -> {
                 s.monitor().broadcast("STOP", null);
@@ -56,6 +57,9 @@ class QmpSessionTest {
     void greetingComesFirstAndAlone() {
         assertThat(wire).containsExactly(
                 "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"lbrvmm\"}, \"capabilities\": [\"oob\"]}}");
+        negotiate();
+        assertThat(send("{\"execute\": \"query-version\"}")).as("the greeting (built by hand) and the VersionInfo record agree")
+                .isEqualTo("{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"lbrvmm\"}}");
     }
 
     @Test
