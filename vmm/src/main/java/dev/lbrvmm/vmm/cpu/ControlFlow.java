@@ -29,19 +29,19 @@ final class ControlFlow {
     }
 
     static void callRel(Cpu c, Insn in) {
-        c.push(in.next, 8);
+        c.push(in.next, in.size);
         taken(c, in, in.target, BranchKind.K_NEAR_REL_CALL);
     }
 
     static void callIndirect(Cpu c, Insn in) {
         long t = c.readRm(in);
-        c.push(in.next, 8);
+        c.push(in.next, in.size);
         taken(c, in, t, BranchKind.K_NEAR_IND_CALL);
     }
 
     /** RET and RET imm16 (which releases imm16 bytes of arguments). */
     static void ret(Cpu c, Insn in) {
-        long t = c.pop(8);
+        long t = c.pop(in.size);
         c.r[Cpu.RSP] += in.imm;
         taken(c, in, t, BranchKind.K_NEAR_RET);
     }
@@ -68,6 +68,12 @@ final class ControlFlow {
     }
 
     static void leave(Cpu c, Insn in) {
+        if (in.size == 4) { // 32-bit mode: ESP = EBP; EBP = pop()
+            long v = c.load(c.r[Cpu.RBP] & 0xFFFF_FFFFL, 4);
+            c.r[Cpu.RSP] = (c.r[Cpu.RBP] + 4) & 0xFFFF_FFFFL;
+            c.r[Cpu.RBP] = v;
+            return;
+        }
         long v = c.load(c.r[Cpu.RBP], 8);
         c.r[Cpu.RSP] = c.r[Cpu.RBP] + 8;
         c.r[Cpu.RBP] = v;
@@ -104,12 +110,13 @@ final class ControlFlow {
 
     /** The handler for a control-flow form, or null when the reference executor runs it. */
     static Handler select(Insn in) {
+        boolean mode64 = in.size == 8;
         return switch (in.op) {
             case Op.JCC -> JCC;
             case Op.JMP_REL -> JMP_REL;
-            case Op.JMP_RM -> in.mem ? null : JMP_R;
-            case Op.CALL_REL -> CALL_REL;
-            case Op.RET -> RET;
+            case Op.JMP_RM -> in.mem || !mode64 ? null : JMP_R;
+            case Op.CALL_REL -> mode64 ? CALL_REL : null;
+            case Op.RET -> mode64 ? RET : null;
             default -> null;
         };
     }

@@ -31,7 +31,8 @@ public final class Cpu {
     /** The RFLAGS bits POPF and IRET may change (at CPL 0). */
     static final long POPF_MASK = LazyFlags.ARITH | TF | IF | DF | IOPL | NT | AC | ID;
 
-    public static final long EFER_SCE = 1, EFER_LME = 1 << 8, EFER_LMA = 1 << 10;
+    public static final long EFER_SCE = 1, EFER_LME = 1 << 8, EFER_LMA = 1 << 10, EFER_NXE = 1 << 11;
+    public static final long CR0_PE = 1, CR0_WP = 1 << 16, CR0_PG = 1L << 31, CR4_PAE = 1 << 5;
 
     /** Register number of AH in byte-operand encodings (16-19 are AH, CH, DH, BH). */
     static final int AH = 16;
@@ -44,6 +45,10 @@ public final class Cpu {
     public final int index;
     private final GuestMemory mem;
     private final Decoder decoder;
+    /** Linear-to-physical translation (off unless a Multiboot kernel turns paging on). */
+    final Paging paging;
+    /** Devices at physical addresses outside RAM (architectural control only), or null. */
+    private MmioBus mmio;
 
     /** General-purpose registers RAX..R15. */
     public final long[] r = new long[16];
@@ -64,6 +69,17 @@ public final class Cpu {
     long idtBase, gdtBase;
     int idtLimit, gdtLimit;
     boolean idtLoaded;
+    /** Task register and LDTR selectors, and the TSS base (from its descriptor at LTR). */
+    int tr, ldtr;
+    long trBase;
+    /** The code segment is a 32-bit protected-mode one (not long mode): the decoder follows it. */
+    boolean mode32;
+    /**
+     * Architectural control: CR0/CR4/EFER and CS mean what they mean on hardware (a Multiboot
+     * boot). False for the legacy entry straight into 64-bit mode, where memory is identity
+     * mapped whatever CR0 says and long mode cannot be left.
+     */
+    boolean architectural;
 
     private long retired;
     /** Instructions of the current block counted at a branch (see instructionsAtBranch). */
@@ -105,7 +121,8 @@ public final class Cpu {
     public Cpu(int index, GuestMemory mem) {
         this.index = index;
         this.mem = mem;
-        this.decoder = new Decoder(mem);
+        this.paging = new Paging(this, mem);
+        this.decoder = new Decoder(mem, paging);
         this.msrBus = new MsrBus() {
             @Override
             public long read(int idx) {
@@ -139,6 +156,11 @@ public final class Cpu {
         idtBase = gdtBase = 0;
         idtLimit = gdtLimit = 0;
         idtLoaded = false;
+        tr = ldtr = 0;
+        trBase = 0;
+        architectural = false;
+        setMode32(false);
+        paging.flush();
         retired = 0;
         tscOffset = 0;
         exit = null;
@@ -147,6 +169,64 @@ public final class Cpu {
         pendingIn = false;
         pendingVector = -1;
         flushCodeCache();
+    }
+
+    /**
+     * The state a Multiboot loader leaves (QEMU's -kernel): 32-bit protected mode with flat 4 GiB
+     * code and data segments, paging off, IF = 0, EAX = {@code eax}, EBX = {@code ebx}, at {@code eip}.
+     * From here on CR0, CR4, EFER and CS are architectural: setting CR0.PG with EFER.LME and
+     * CR4.PAE activates long mode, and a far jump to a 64-bit code segment enters it.
+     */
+    public void enterProtectedMode32(long eip, long eax, long ebx) {
+        reset();
+        architectural = true;
+        efer = 0;
+        cr[0] = 0x11; // PE | ET
+        cr[4] = 0;
+        r[RAX] = eax & 0xFFFF_FFFFL;
+        r[RBX] = ebx & 0xFFFF_FFFFL;
+        rip = eip & 0xFFFF_FFFFL;
+        setMode32(true);
+        paging.flush();
+    }
+
+    /** Attaches the devices at physical addresses outside RAM. */
+    public void setMmioBus(MmioBus bus) {
+        mmio = bus;
+    }
+
+    /** The fault of an instruction fetch from {@code linear}: #PF (or #GP) as paging says, else #PF outside RAM. */
+    CpuFault fetchFault(long linear) {
+        if (paging.enabled) {
+            try {
+                paging.translate(linear, Paging.FETCH);
+            } catch (CpuFault f) {
+                return f;
+            }
+        }
+        return new CpuFault(Vector.PF, 0, linear);
+    }
+
+    /** Translation changed (CR0/CR3/CR4 write, INVLPG): the TLB and the blocks decoded under it go. */
+    void translationChanged() {
+        paging.flush();
+        flushCodeCache();
+    }
+
+    /** Switches the decoder between 32-bit and 64-bit code (dropping blocks decoded the other way). */
+    void setMode32(boolean on) {
+        if (on != mode32 || decoder == null) {
+            mode32 = on;
+            if (decoder != null) {
+                decoder.setMode32(on);
+            }
+            flushCodeCache();
+        }
+    }
+
+    /** True while the vCPU runs 32-bit protected-mode code. */
+    public boolean mode32() {
+        return mode32;
     }
 
     // ------------------------------------------------------------------ public state access
@@ -327,10 +407,16 @@ public final class Cpu {
             case Msr.IA32_TIME_STAMP_COUNTER -> tscOffset = v - retired;
             case Msr.IA32_APIC_BASE -> apicBase = v;
             case Msr.IA32_EFER -> {
-                if ((v & ~(EFER_SCE | EFER_LME | EFER_LMA | (1 << 11))) != 0) {
+                if ((v & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) != 0) {
                     throw CpuFault.gp();
                 }
-                efer = v | EFER_LMA | EFER_LME; // long mode cannot be left here
+                if (!architectural) {
+                    efer = v | EFER_LMA | EFER_LME; // the legacy 64-bit entry: long mode cannot be left
+                } else if ((cr[0] & CR0_PG) != 0 && ((v ^ efer) & EFER_LME) != 0) {
+                    throw CpuFault.gp(); // LME changes only while paging is off (SDM 10.8.5)
+                } else {
+                    efer = (v & ~EFER_LMA) | (efer & EFER_LMA); // LMA is read-only: set by CR0.PG
+                }
             }
             case Msr.IA32_STAR -> star = v;
             case Msr.IA32_LSTAR -> lstar = canonical(v);
@@ -488,9 +574,32 @@ public final class Cpu {
             }
         }
         Block b = new Block(start, Arrays.copyOf(buf, n), (int) (pc - start));
-        mem.markCode(start, b.byteLen);
+        markCode(start, b.byteLen);
         seenEpoch = mem.codeEpoch();
         return b;
+    }
+
+    /** Marks the physical bytes behind a decoded block, page by page under paging, for self-modification checks. */
+    private void markCode(long start, int len) {
+        if (!paging.enabled) {
+            mem.markCode(start, len);
+            return;
+        }
+        long a = start;
+        long end = start + len;
+        while (a < end) {
+            long pageEnd = (a | 0xFFF) + 1;
+            int n = (int) (Math.min(end, pageEnd) - a);
+            try {
+                long p = paging.translate(a, Paging.FETCH);
+                if (mem.inBounds(p, n)) {
+                    mem.markCode(p, n);
+                }
+            } catch (CpuFault f) {
+                return; // the block ends in an instruction whose fetch faults: nothing more to mark
+            }
+            a += n;
+        }
     }
 
     /** Drops every decoded block (after self-modifying code, reset, or a host write into code). */
@@ -550,33 +659,90 @@ public final class Cpu {
         return new CpuFault(Vector.PF, write ? 2 : 0, addr);
     }
 
-    /** Reads guest memory as an instruction would: out-of-range addresses raise #PF. */
+    /**
+     * Reads guest memory as an instruction would: through paging when it is on; a physical
+     * address outside RAM goes to the MMIO bus under architectural control, else raises #PF.
+     */
     public long load(long a, int size) {
-        if (!mem.inBounds(a, size)) {
-            throw pageFault(a, false);
+        if (paging.enabled) {
+            return loadLinear(a, size);
         }
-        switch (size) {
-            case 8:
-                return mem.read64(a);
-            case 4:
-                return mem.read32(a);
-            case 2:
-                return mem.read16(a);
-            default:
-                return mem.read8(a);
-        }
+        return loadPhysical(a, size, a);
     }
 
     public void store(long a, int size, long v) {
-        if (!mem.inBounds(a, size)) {
-            throw pageFault(a, true);
+        if (paging.enabled) {
+            storeLinear(a, size, v);
+        } else {
+            storePhysical(a, size, v, a);
+        }
+    }
+
+    private long loadLinear(long a, int size) {
+        if ((a & 0xFFF) + size <= 0x1000) {
+            return loadPhysical(paging.translate(a, Paging.READ), size, a);
+        }
+        long v = 0; // an access that crosses a page: byte by byte (rare)
+        for (int k = 0; k < size; k++) {
+            v |= loadPhysical(paging.translate(a + k, Paging.READ), 1, a + k) << (8 * k);
+        }
+        return v;
+    }
+
+    private void storeLinear(long a, int size, long v) {
+        if ((a & 0xFFF) + size <= 0x1000) {
+            storePhysical(paging.translate(a, Paging.WRITE), size, v, a);
+            return;
+        }
+        long first = paging.translate(a, Paging.WRITE);
+        paging.translate(a + size - 1, Paging.WRITE); // both pages must be writable before any byte is
+        for (int k = 0; k < size; k++) {
+            storePhysical(k == 0 ? first : paging.translate(a + k, Paging.WRITE), 1, v >>> (8 * k), a + k);
+        }
+    }
+
+    private long loadPhysical(long p, int size, long linear) {
+        if (!mem.inBounds(p, size)) {
+            return outsideRam(p, size, linear, false, 0);
         }
         switch (size) {
-            case 8 -> mem.write64(a, v);
-            case 4 -> mem.write32(a, v);
-            case 2 -> mem.write16(a, v);
-            default -> mem.write8(a, v);
+            case 8:
+                return mem.read64(p);
+            case 4:
+                return mem.read32(p);
+            case 2:
+                return mem.read16(p);
+            default:
+                return mem.read8(p);
         }
+    }
+
+    private void storePhysical(long p, int size, long v, long linear) {
+        if (!mem.inBounds(p, size)) {
+            outsideRam(p, size, linear, true, v);
+            return;
+        }
+        switch (size) {
+            case 8 -> mem.write64(p, v);
+            case 4 -> mem.write32(p, v);
+            case 2 -> mem.write16(p, v);
+            default -> mem.write8(p, v);
+        }
+    }
+
+    /** Outside RAM: MMIO under architectural control (all ones without a bus), else #PF as before paging existed. */
+    private long outsideRam(long p, int size, long linear, boolean write, long v) {
+        if (!architectural) {
+            throw pageFault(linear, write);
+        }
+        if (mmio == null) {
+            return write ? 0 : OperandSize.MASK[size];
+        }
+        if (write) {
+            mmio.write(p, size, v);
+            return 0;
+        }
+        return mmio.read(p, size) & OperandSize.MASK[size];
     }
 
     /** The r/m operand's address for a read-modify-write (0 for a register operand). */
@@ -702,7 +868,9 @@ public final class Cpu {
         if (!mem.inBounds(at, 1)) {
             return "(outside guest memory)";
         }
-        Insn in = new Decoder(mem).decode(at);
+        Decoder d = new Decoder(mem);
+        d.setMode32(mode32);
+        Insn in = d.decode(at);
         int len = (int) Math.min(Math.max(in.len, 1), mem.size() - at);
         StringBuilder sb = new StringBuilder();
         for (int k = 0; k < len; k++) {

@@ -159,15 +159,15 @@ final class DataTransfer {
 
     private static long load64(Cpu c, long a) {
         GuestMemory m = c.memory();
-        if (!m.inBounds(a, 8)) {
-            return c.load(a, 8); // raises #PF
+        if (c.paging.enabled || !m.inBounds(a, 8)) {
+            return c.load(a, 8); // translates, or raises #PF
         }
         return m.read64(a);
     }
 
     private static long load32(Cpu c, long a) {
         GuestMemory m = c.memory();
-        if (!m.inBounds(a, 4)) {
+        if (c.paging.enabled || !m.inBounds(a, 4)) {
             return c.load(a, 4);
         }
         return m.read32(a);

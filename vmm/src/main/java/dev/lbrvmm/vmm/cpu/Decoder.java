@@ -17,11 +17,17 @@ public final class Decoder {
     /** Group 3 (F6/F7) extensions. */
     private static final int G3_TEST = 0, G3_TEST_ALIAS = 1, G3_NOT = 2, G3_NEG = 3, G3_MUL = 4, G3_IMUL = 5, G3_DIV = 6;
     /** Group 5 (FF) extensions; 3 and 5 (far CALL/JMP through memory) and 7 are not supported. */
-    private static final int G5_INC = 0, G5_DEC = 1, G5_CALL = 2, G5_JMP = 4, G5_PUSH = 6;
+    private static final int G5_INC = 0, G5_DEC = 1, G5_CALL = 2, G5_JMP = 4, G5_JMP_FAR = 5, G5_PUSH = 6;
     /** Group 7 (0F 01) memory-form extensions. */
-    private static final int G7_SGDT = 0, G7_SIDT = 1, G7_LGDT = 2, G7_LIDT = 3;
+    private static final int G7_SGDT = 0, G7_SIDT = 1, G7_LGDT = 2, G7_LIDT = 3, G7_INVLPG = 7;
+    /** Group 6 (0F 00) extensions. */
+    private static final int G6_SLDT = 0, G6_STR = 1, G6_LLDT = 2, G6_LTR = 3;
 
     private final GuestMemory mem;
+    /** The vCPU's translation for instruction fetches (null: addresses are physical). */
+    private final Paging paging;
+    /** 32-bit protected mode (CS.D = 1, not long mode): no REX, 32-bit stack and addresses. */
+    private boolean mode32;
     // Per-decode scratch state (a decoder belongs to one vCPU's thread).
     private long start;
     private long pos;
@@ -41,17 +47,53 @@ public final class Decoder {
     }
 
     public Decoder(GuestMemory mem) {
+        this(mem, null);
+    }
+
+    /** A decoder that fetches through a vCPU's paging when it is on. */
+    Decoder(GuestMemory mem, Paging paging) {
         this.mem = mem;
+        this.paging = paging;
+    }
+
+    /** Decodes 32-bit protected-mode code from now on (false: 64-bit mode). */
+    void setMode32(boolean on) {
+        mode32 = on;
+    }
+
+    /** The stack and near-branch operand size: 4 in 32-bit mode, 8 in 64-bit mode. */
+    private int stackSize() {
+        return mode32 ? 4 : 8;
+    }
+
+    /** A relative branch target, wrapped to 32 bits in 32-bit mode. */
+    private long target(long rel) {
+        long t = pos + rel;
+        return mode32 ? t & 0xFFFF_FFFFL : t;
     }
 
     private int fetch() {
         if (pos - start >= MAX_LEN) {
             throw new FetchFault(pos, true);
         }
-        if (!mem.inBounds(pos, 1)) {
+        long p = physical(pos);
+        if (!mem.inBounds(p, 1)) {
             throw new FetchFault(pos, false);
         }
-        return mem.read8(pos++);
+        pos++;
+        return mem.read8(p);
+    }
+
+    /** The physical address of a code byte; a fetch that faults ends decoding (the fault is raised when it runs). */
+    private long physical(long linear) {
+        if (paging == null || !paging.enabled) {
+            return linear;
+        }
+        try {
+            return paging.translate(linear, Paging.FETCH);
+        } catch (CpuFault f) {
+            throw new FetchFault(linear, false);
+        }
     }
 
     private long fetch16() {
@@ -90,7 +132,7 @@ public final class Decoder {
             decodeInto(d);
             d.len = (int) (pos - rip);
             d.next = rip + d.len;
-            if (ripRel) {
+            if (ripRel && !mode32) {
                 d.disp += d.next;
                 if (d.addr32) {
                     d.disp &= 0xFFFF_FFFFL;
@@ -118,15 +160,22 @@ public final class Decoder {
         boolean opsz = false;
         int rep = StringOps.NO_REP;
         int b;
+        d.addr32 = mode32;
         for (;;) {
             b = fetch();
-            if ((b & 0xF0) == 0x40) {
+            if ((b & 0xF0) == 0x40 && !mode32) {
                 rex = b; // REX counts only directly before the opcode
                 continue;
             }
             switch (b) {
                 case 0x66 -> opsz = true;
-                case 0x67 -> d.addr32 = true;
+                case 0x67 -> {
+                    if (mode32) {
+                        d.op = Op.UD; // 16-bit addressing is not modelled
+                        return;
+                    }
+                    d.addr32 = true;
+                }
                 case 0xF2 -> rep = StringOps.REPNE;
                 case 0xF3 -> rep = StringOps.REP;
                 case 0x64 -> d.seg = 1;
@@ -155,25 +204,29 @@ public final class Decoder {
             }
             return;
         }
+        int ss = opsz ? 2 : stackSize();
         switch (b) {
+            case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47 -> { d.op = Op.INC; d.rm = b & 7; } // 32-bit mode only
+            case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> { d.op = Op.DEC; d.rm = b & 7; }
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> {
-                d.op = Op.PUSH_R; d.reg = (b & 7) | rexB(); d.size = opsz ? 2 : 8;
+                d.op = Op.PUSH_R; d.reg = (b & 7) | rexB(); d.size = ss;
             }
             case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> {
-                d.op = Op.POP_R; d.reg = (b & 7) | rexB(); d.size = opsz ? 2 : 8;
+                d.op = Op.POP_R; d.reg = (b & 7) | rexB(); d.size = ss;
             }
             case 0x63 -> {
+                if (mode32) { d.op = Op.UD; return; } // ARPL is not modelled
                 modrm(d, vsize, 4);
                 if (vsize == 8) { d.op = Op.MOVSX; d.size2 = 4; } else { d.op = Op.MOV_R_RM; }
             }
-            case 0x68 -> { d.op = Op.PUSH_I; d.size = opsz ? 2 : 8; d.imm = opsz ? fetch16() : fetch32s(); }
+            case 0x68 -> { d.op = Op.PUSH_I; d.size = ss; d.imm = opsz ? fetch16() : fetch32s() & OperandSize.MASK[ss]; }
             case 0x69 -> { d.op = Op.IMUL_R_RM_I; modrm(d, vsize, vsize); d.imm = immZ(vsize); }
-            case 0x6A -> { d.op = Op.PUSH_I; d.size = opsz ? 2 : 8; d.imm = imm8s(d.size); }
+            case 0x6A -> { d.op = Op.PUSH_I; d.size = ss; d.imm = imm8s(d.size); }
             case 0x6B -> { d.op = Op.IMUL_R_RM_I; modrm(d, vsize, vsize); d.imm = imm8s(vsize); }
             // OUTS: REPNE acts as REP, as for MOVS. INS (0x6C/0x6D) is not modelled and stays #UD.
             case 0x6E, 0x6F -> { d.op = Op.OUTS; d.size = io(b, opsz); d.ext = rep != StringOps.NO_REP ? StringOps.REP : StringOps.NO_REP; d.endsBlock = true; }
             case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F -> {
-                d.op = Op.JCC; d.ext = b & 0xF; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true;
+                d.op = Op.JCC; d.ext = b & 0xF; long rel = (byte) fetch(); d.target = target(rel); d.endsBlock = true;
             }
             case 0x80, 0x82 -> {
                 if (b == 0x82) { d.op = Op.UD; return; }
@@ -192,7 +245,7 @@ public final class Decoder {
             case 0x8C -> { d.op = Op.MOV_FROM_SEG; int s = modrm(d, vsize, 2); d.ext = s; if (s > 5) d.op = Op.UD; if (d.mem) d.size = 2; }
             case 0x8D -> { d.op = Op.LEA; modrm(d, vsize, vsize); if (!d.mem) d.op = Op.UD; }
             case 0x8E -> { d.op = Op.MOV_TO_SEG; d.size = 2; int s = modrm(d, 2, 2); d.ext = s; if (s == 1 || s > 5) d.op = Op.UD; }
-            case 0x8F -> { d.op = Op.POP_RM; d.size = opsz ? 2 : 8; if (modrm(d, d.size, d.size) != 0) d.op = Op.UD; }
+            case 0x8F -> { d.op = Op.POP_RM; d.size = ss; if (modrm(d, d.size, d.size) != 0) d.op = Op.UD; }
             case 0x90 -> {
                 if ((rex & 1) != 0) { d.op = Op.XCHG; d.reg = 8; d.rm = 0; }
                 else { d.op = rep == StringOps.REP ? Op.PAUSE : Op.NOP; }
@@ -201,8 +254,8 @@ public final class Decoder {
             case 0x98 -> d.op = Op.CBW;
             case 0x99 -> d.op = Op.CWD;
             case 0x9B -> d.op = Op.NOP; // fwait: no x87 state is modelled
-            case 0x9C -> { d.op = Op.PUSHF; d.size = opsz ? 2 : 8; }
-            case 0x9D -> { d.op = Op.POPF; d.size = opsz ? 2 : 8; d.endsBlock = true; }
+            case 0x9C -> { d.op = Op.PUSHF; d.size = ss; }
+            case 0x9D -> { d.op = Op.POPF; d.size = ss; d.endsBlock = true; }
             case 0x9E -> d.op = Op.SAHF;
             case 0x9F -> d.op = Op.LAHF;
             case 0xA0, 0xA1, 0xA2, 0xA3 -> {
@@ -213,7 +266,7 @@ public final class Decoder {
                 d.mem = true;
                 d.base = -1;
                 d.index = -1;
-                d.disp = d.addr32 ? fetch32s() & 0xFFFF_FFFFL : fetch64();
+                d.disp = d.addr32 ? fetch32s() & 0xFFFF_FFFFL : fetch64(); // 32-bit moffs in 32-bit mode
             }
             case 0xA4, 0xA5 -> string(d, Op.MOVS, b, vsize, rep);
             case 0xA6, 0xA7 -> string(d, Op.CMPS, b, vsize, rep);
@@ -231,8 +284,11 @@ public final class Decoder {
             }
             case 0xC0 -> { d.op = Op.SHIFT_I; d.size = 1; d.ext = modrm(d, 1, 1); d.imm = fetch(); }
             case 0xC1 -> { d.op = Op.SHIFT_I; d.ext = modrm(d, vsize, vsize); d.imm = fetch(); }
-            case 0xC2 -> { d.op = Op.RET_I; d.size = 8; d.imm = fetch16(); d.endsBlock = true; }
-            case 0xC3 -> { d.op = Op.RET; d.size = 8; d.endsBlock = true; }
+            case 0xC2 -> { d.op = Op.RET_I; d.size = stackSize(); d.imm = fetch16(); d.endsBlock = true; }
+            case 0xC3 -> { d.op = Op.RET; d.size = stackSize(); d.endsBlock = true; }
+            case 0xCA, 0xCB -> { // lret / lretq
+                d.op = opsz ? Op.UD : Op.RET_FAR; d.size = (rex & 8) != 0 ? 8 : 4; d.imm = b == 0xCA ? fetch16() : 0; d.endsBlock = true;
+            }
             case 0xC6 -> {
                 d.op = Op.MOV_RM_I; d.size = 1;
                 if (modrm(d, 1, 1) != 0) { d.op = Op.UD; return; }
@@ -243,8 +299,8 @@ public final class Decoder {
                 if (modrm(d, vsize, vsize) != 0) { d.op = Op.UD; return; }
                 d.imm = immZ(vsize);
             }
-            case 0xC8 -> { d.op = Op.ENTER; d.size = 8; d.imm = fetch16(); d.imm2 = fetch() & 31; }
-            case 0xC9 -> { d.op = Op.LEAVE; d.size = 8; }
+            case 0xC8 -> { d.op = Op.ENTER; d.size = stackSize(); d.imm = fetch16(); d.imm2 = fetch() & 31; }
+            case 0xC9 -> { d.op = Op.LEAVE; d.size = stackSize(); }
             case 0xCC -> { d.op = Op.INT3; d.endsBlock = true; }
             case 0xCD -> { d.op = Op.INT; d.imm = fetch(); d.endsBlock = true; }
             case 0xCF -> { d.op = Op.IRET; d.endsBlock = true; }
@@ -253,14 +309,18 @@ public final class Decoder {
             case 0xD2 -> { d.op = Op.SHIFT_CL; d.size = 1; d.ext = modrm(d, 1, 1); }
             case 0xD3 -> { d.op = Op.SHIFT_CL; d.ext = modrm(d, vsize, vsize); }
             case 0xE0, 0xE1, 0xE2 -> {
-                d.op = Op.LOOP; d.ext = b - 0xE0 /* ControlFlow.LOOPNE, LOOPE, LOOP */; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true;
+                d.op = Op.LOOP; d.ext = b - 0xE0 /* ControlFlow.LOOPNE, LOOPE, LOOP */; long rel = (byte) fetch(); d.target = target(rel); d.endsBlock = true;
             }
-            case 0xE3 -> { d.op = Op.JRCXZ; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true; }
+            case 0xE3 -> { d.op = Op.JRCXZ; long rel = (byte) fetch(); d.target = target(rel); d.endsBlock = true; }
             case 0xE4, 0xE5 -> { d.op = Op.IN; d.ext = SystemOps.PORT_IMM; d.size = io(b, opsz); d.imm = fetch(); d.endsBlock = true; }
             case 0xE6, 0xE7 -> { d.op = Op.OUT; d.ext = SystemOps.PORT_IMM; d.size = io(b, opsz); d.imm = fetch(); d.endsBlock = true; }
-            case 0xE8 -> { d.op = Op.CALL_REL; d.size = 8; long rel = fetch32s(); d.target = pos + rel; d.endsBlock = true; }
-            case 0xE9 -> { d.op = Op.JMP_REL; long rel = fetch32s(); d.target = pos + rel; d.endsBlock = true; }
-            case 0xEB -> { d.op = Op.JMP_REL; long rel = (byte) fetch(); d.target = pos + rel; d.endsBlock = true; }
+            case 0xE8 -> { d.op = Op.CALL_REL; d.size = stackSize(); long rel = fetch32s(); d.target = target(rel); d.endsBlock = true; }
+            case 0xE9 -> { d.op = Op.JMP_REL; long rel = fetch32s(); d.target = target(rel); d.endsBlock = true; }
+            case 0xEA -> { // ljmp ptr16:32: 32-bit mode only
+                if (!mode32 || opsz) { d.op = Op.UD; return; }
+                d.op = Op.JMP_FAR; d.imm = fetch32s() & 0xFFFF_FFFFL; d.imm2 = fetch16(); d.endsBlock = true;
+            }
+            case 0xEB -> { d.op = Op.JMP_REL; long rel = (byte) fetch(); d.target = target(rel); d.endsBlock = true; }
             case 0xEC, 0xED -> { d.op = Op.IN; d.ext = SystemOps.PORT_DX; d.size = io(b, opsz); d.endsBlock = true; }
             case 0xEE, 0xEF -> { d.op = Op.OUT; d.ext = SystemOps.PORT_DX; d.size = io(b, opsz); d.endsBlock = true; }
             case 0xF4 -> { d.op = Op.HLT; d.endsBlock = true; }
@@ -292,7 +352,8 @@ public final class Decoder {
             }
             case 0xFF -> {
                 int ext = peekModrmReg();
-                int size = (ext == G5_CALL || ext == G5_JMP) ? 8 : ext == G5_PUSH ? (opsz ? 2 : 8) : vsize;
+                int size = (ext == G5_CALL || ext == G5_JMP) ? stackSize() : ext == G5_PUSH ? ss
+                        : ext == G5_JMP_FAR ? ((rex & 8) != 0 ? 8 : 4) : vsize;
                 d.size = size;
                 modrm(d, size, size);
                 switch (ext) {
@@ -301,7 +362,8 @@ public final class Decoder {
                     case G5_CALL -> { d.op = Op.CALL_RM; d.endsBlock = true; }
                     case G5_JMP -> { d.op = Op.JMP_RM; d.endsBlock = true; }
                     case G5_PUSH -> d.op = Op.PUSH_RM;
-                    default -> d.op = Op.UD; // far call/jmp through memory: not supported
+                    case G5_JMP_FAR -> { d.op = d.mem ? Op.JMP_FAR_M : Op.UD; d.endsBlock = true; }
+                    default -> d.op = Op.UD; // far call through memory: not supported
                 }
             }
             default -> d.op = Op.UD;
@@ -342,6 +404,7 @@ public final class Decoder {
 
     private void decode0F(Insn d, int b, int vsize, int rep, boolean opsz) {
         switch (b) {
+            case 0x00 -> group6(d);
             case 0x01 -> group7(d);
             case 0x05 -> { d.op = Op.SYSCALL; d.endsBlock = true; }
             case 0x07 -> { d.op = Op.SYSRET; d.size = vsize; d.endsBlock = true; }
@@ -368,7 +431,7 @@ public final class Decoder {
                 d.op = Op.CMOVCC; d.ext = b & 0xF; modrm(d, vsize, vsize);
             }
             case 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F -> {
-                d.op = Op.JCC; d.ext = b & 0xF; long rel = fetch32s(); d.target = pos + rel; d.endsBlock = true;
+                d.op = Op.JCC; d.ext = b & 0xF; long rel = fetch32s(); d.target = target(rel); d.endsBlock = true;
             }
             case 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F -> {
                 d.op = Op.SETCC; d.ext = b & 0xF; d.size = 1; modrm(d, 1, 1);
@@ -413,24 +476,40 @@ public final class Decoder {
 
     private void group7(Insn d) {
         int m = peek();
-        if (m == 0xF8) { fetch(); d.op = Op.SWAPGS; return; }
+        if (m == 0xF8) { fetch(); d.op = mode32 ? Op.UD : Op.SWAPGS; return; }
         if (m == 0xF9) { fetch(); d.op = Op.RDTSCP; return; }
         int ext = modrm(d, 8, 8);
         if (!d.mem) { d.op = Op.UD; return; }
+        d.size = stackSize(); // the width of the descriptor-table base: 4 in 32-bit mode, 8 in 64-bit mode
         switch (ext) {
             case G7_SGDT -> d.op = Op.SGDT;
             case G7_SIDT -> d.op = Op.SIDT;
             case G7_LGDT -> d.op = Op.LGDT;
-            case G7_LIDT -> d.op = Op.LIDT;
+            case G7_LIDT -> { d.op = Op.LIDT; d.endsBlock = true; }
+            case G7_INVLPG -> { d.op = Op.INVLPG; d.endsBlock = true; }
+            default -> d.op = Op.UD;
+        }
+    }
+
+    /** Group 6 (0F 00): SLDT, STR, LLDT, LTR with a 16-bit selector operand. */
+    private void group6(Insn d) {
+        int ext = modrm(d, 2, 2);
+        d.size = 2;
+        switch (ext) {
+            case G6_SLDT -> d.op = Op.SLDT;
+            case G6_STR -> d.op = Op.STR;
+            case G6_LLDT -> d.op = Op.LLDT;
+            case G6_LTR -> d.op = Op.LTR;
             default -> d.op = Op.UD;
         }
     }
 
     private int peek() {
-        if (!mem.inBounds(pos, 1)) {
+        long p = physical(pos);
+        if (!mem.inBounds(p, 1)) {
             throw new FetchFault(pos, false);
         }
-        return mem.read8(pos);
+        return mem.read8(p);
     }
 
     private int peekModrmReg() {
@@ -490,7 +569,7 @@ public final class Decoder {
             }
         } else if (rm == 5 && mod == 0) {
             d.disp = fetch32s();
-            ripRel = true;
+            ripRel = !mode32; // disp32 alone in 32-bit mode
         } else {
             d.base = rm | rexB();
         }

@@ -106,7 +106,15 @@ final class Executor {
             case Op.SYSRET -> SystemOps.sysret(c, in);
             case Op.INT3, Op.INT -> Interrupts.softwareInterrupt(c, in);
             case Op.IRET -> Interrupts.iret(c, in);
-            case Op.FETCH_FAULT -> throw new CpuFault(Vector.PF, 0, in.disp);
+            case Op.FETCH_FAULT -> throw c.fetchFault(in.disp);
+            case Op.JMP_FAR -> ProtectedMode.jmpFar(c, in);
+            case Op.JMP_FAR_M -> ProtectedMode.jmpFarIndirect(c, in);
+            case Op.RET_FAR -> ProtectedMode.retFar(c, in);
+            case Op.LTR -> ProtectedMode.ltr(c, in);
+            case Op.STR -> ProtectedMode.str(c, in);
+            case Op.SLDT -> ProtectedMode.sldt(c, in);
+            case Op.LLDT -> ProtectedMode.lldt(c, in);
+            case Op.INVLPG -> SystemOps.invlpg(c, in);
             case Op.TOO_LONG -> throw CpuFault.gp();
             default -> throw CpuFault.ud();
         }

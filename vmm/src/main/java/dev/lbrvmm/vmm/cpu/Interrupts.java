@@ -69,24 +69,28 @@ final class Interrupts {
 
     /**
      * Delivers a vector through a 64-bit IDT gate: pushes SS, RSP, RFLAGS, CS, RIP (and the error
-     * code) on a 16-byte aligned stack, clears IF for interrupt gates. The transfer is reported to
-     * the branch hook as a far branch from {@code from}.
+     * code) on a 16-byte aligned stack (the gate's IST stack from the TSS if it names one), clears
+     * IF for interrupt gates. The transfer is reported to the branch hook as a far branch from
+     * {@code from}. Returns false when the gate or the stack cannot be used (the caller escalates);
+     * 32-bit protected-mode delivery is not modelled.
      */
     private static boolean deliver(Cpu c, int vector, boolean hasErr, long err, long returnRip, long from) {
-        if (!c.idtLoaded) {
+        if (!c.idtLoaded || c.mode32) {
             return false;
         }
         long off = (long) vector * 16;
         if (off + 15 > c.idtLimit) {
             return false;
         }
-        GuestMemory mem = c.memory();
-        long g = c.idtBase + off;
-        if (!mem.inBounds(g, 16)) {
+        long lo, hi, rsp;
+        try {
+            lo = c.load(c.idtBase + off, 8);
+            hi = c.load(c.idtBase + off + 8, 8);
+            int ist = (int) (lo >>> 32) & 7;
+            rsp = ist != 0 && c.tr != 0 ? c.load(c.trBase + 36 + 8L * (ist - 1), 8) : c.r[Cpu.RSP];
+        } catch (CpuFault f) {
             return false;
         }
-        long lo = mem.read64(g);
-        long hi = mem.read64(g + 8);
         int attr = (int) (lo >>> 40) & 0xFF;
         int type = attr & 0xF;
         if ((attr & 0x80) == 0 || (type != GATE_INTERRUPT && type != GATE_TRAP)) {
@@ -94,20 +98,20 @@ final class Interrupts {
         }
         long target = (lo & 0xFFFF) | ((lo >>> 32) & 0xFFFF_0000L) | ((hi & 0xFFFF_FFFFL) << 32);
         int selector = (int) (lo >>> 16) & 0xFFFF;
-        long rsp = c.r[Cpu.RSP];
         long sp = rsp & ~0xFL;
         int frame = hasErr ? 48 : 40;
-        if (!mem.inBounds(sp - frame, frame)) {
-            return false;
-        }
         long flags = c.rflags();
-        mem.write64(sp - 8, c.sel[Cpu.SS]);
-        mem.write64(sp - 16, rsp);
-        mem.write64(sp - 24, flags);
-        mem.write64(sp - 32, c.sel[Cpu.CS]);
-        mem.write64(sp - 40, returnRip);
-        if (hasErr) {
-            mem.write64(sp - 48, err);
+        try {
+            c.store(sp - 8, 8, c.sel[Cpu.SS]);
+            c.store(sp - 16, 8, c.r[Cpu.RSP]);
+            c.store(sp - 24, 8, flags);
+            c.store(sp - 32, 8, c.sel[Cpu.CS]);
+            c.store(sp - 40, 8, returnRip);
+            if (hasErr) {
+                c.store(sp - 48, 8, err);
+            }
+        } catch (CpuFault f) {
+            return false;
         }
         c.branch(from, target, BranchKind.K_FAR);
         c.r[Cpu.RSP] = sp - frame;

@@ -104,7 +104,15 @@ public final class Op {
     public static final int SWAPGS = 97;
     public static final int PAUSE = 98;
     public static final int OUTS = 99;         // ext 1 = rep; sets RIP itself (a REP resumes after each exit)
-    public static final int COUNT = 100;
+    public static final int JMP_FAR = 100;     // ljmp ptr16:32: imm = offset, imm2 = selector
+    public static final int JMP_FAR_M = 101;   // ljmp m16:32 / m16:64 (FF /5)
+    public static final int RET_FAR = 102;     // lret / lretq, imm = bytes to release
+    public static final int LTR = 103;
+    public static final int STR = 104;
+    public static final int SLDT = 105;
+    public static final int LLDT = 106;
+    public static final int INVLPG = 107;
+    public static final int COUNT = 108;
 
     private static final String[] NAMES = new String[COUNT];
 
@@ -127,7 +135,8 @@ public final class Op {
     /** True for ops that transfer control (and so report to the branch hook when taken). */
     public static boolean isBranch(int op) {
         return switch (op) {
-            case CALL_REL, CALL_RM, RET, RET_I, JMP_REL, JMP_RM, JCC, LOOP, JRCXZ, INT3, INT, IRET, SYSCALL, SYSRET -> true;
+            case CALL_REL, CALL_RM, RET, RET_I, JMP_REL, JMP_RM, JCC, LOOP, JRCXZ, INT3, INT, IRET, SYSCALL, SYSRET, JMP_FAR, JMP_FAR_M,
+                    RET_FAR -> true;
             default -> false;
         };
     }

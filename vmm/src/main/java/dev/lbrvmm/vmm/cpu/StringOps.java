@@ -130,7 +130,7 @@ final class StringOps {
     }
 
     private static boolean bulkMovs(Cpu c, Insn in, long count) {
-        if (in.addr32 || in.seg != 0 || count > Integer.MAX_VALUE / in.size) {
+        if (c.paging.enabled || in.addr32 || in.seg != 0 || count > Integer.MAX_VALUE / in.size) {
             return false;
         }
         GuestMemory m = c.memory();
@@ -150,7 +150,7 @@ final class StringOps {
     }
 
     private static boolean bulkStosb(Cpu c, Insn in, long count, long v) {
-        if (in.addr32 || count > Integer.MAX_VALUE) {
+        if (c.paging.enabled || in.addr32 || count > Integer.MAX_VALUE) {
             return false;
         }
         long dst = c.r[Cpu.RDI];

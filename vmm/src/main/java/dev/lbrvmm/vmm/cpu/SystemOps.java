@@ -95,12 +95,12 @@ final class SystemOps {
         return in.ext == PORT_IMM ? (int) in.imm : (int) (c.r[Cpu.RDX] & 0xFFFF);
     }
 
-    /** LGDT and LIDT (64-bit forms: a 2-byte limit, then an 8-byte base). */
+    /** LGDT and LIDT: a 2-byte limit, then a base of 8 bytes (4 in 32-bit mode). */
     static void loadDescriptorTable(Cpu c, Insn in) {
         requireCpl0(c);
         long a = c.ea(in);
         int limit = (int) c.load(a, 2);
-        long base = c.load(a + 2, 8);
+        long base = c.load(a + 2, in.size == 4 ? 4 : 8);
         if (in.op == Op.LIDT) {
             c.idtLimit = limit;
             c.idtBase = base;
@@ -116,7 +116,7 @@ final class SystemOps {
         long a = c.ea(in);
         boolean idt = in.op == Op.SIDT;
         c.store(a, 2, idt ? c.idtLimit : c.gdtLimit);
-        c.store(a + 2, 8, idt ? c.idtBase : c.gdtBase);
+        c.store(a + 2, in.size == 4 ? 4 : 8, idt ? c.idtBase : c.gdtBase);
     }
 
     /** MOV from CR0/2/3/4/8 (Insn.ext = the control register). */
@@ -127,7 +127,13 @@ final class SystemOps {
 
     static void movToCr(Cpu c, Insn in) {
         requireCpl0(c);
-        c.cr[in.ext] = c.r[in.rm];
+        ProtectedMode.writeControlRegister(c, in.ext, c.r[in.rm]);
+    }
+
+    /** INVLPG: drops the TLB (every translation: no per-page invalidation is modelled). */
+    static void invlpg(Cpu c, Insn in) {
+        requireCpl0(c);
+        c.translationChanged();
     }
 
     /** MOV from a segment register (Insn.ext = ES, CS, SS, DS, FS, GS). */
@@ -136,7 +142,7 @@ final class SystemOps {
     }
 
     static void movToSeg(Cpu c, Insn in) {
-        c.sel[in.ext] = (int) c.readRm(in) & 0xFFFF;
+        ProtectedMode.loadDataSegment(c, in.ext, (int) c.readRm(in) & 0xFFFF);
     }
 
     static void swapgs(Cpu c, Insn in) {
