@@ -30,8 +30,16 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ConfigOverrides overrides = new ConfigOverrides();
 
-    @Option(names = "--kernel", paramLabel = "FILE", description = "Guest program to run instead of the config's guest.program.path.")
+    @Option(names = "--kernel", paramLabel = "FILE", description = "Guest program to run instead of the config's guest.program.path "
+            + "(an ELF32 Multiboot kernel, such as a kvm-unit-tests .flat, is recognised as one).")
     Path kernel;
+
+    @Option(names = "--append", paramLabel = "ARGS", description = "Multiboot kernel command line after its name, as QEMU's -append "
+            + "(guest.program.cmdline).")
+    String append;
+
+    @Option(names = "--initrd", paramLabel = "FILE", description = "A module for a Multiboot kernel, as QEMU's -initrd (guest.program.initrd).")
+    Path initrd;
 
     @Option(names = "--dump-lbr", paramLabel = "FILE", description = "Write each vCPU's LBR stack as JSON to FILE when the guest exits.")
     Path dumpLbr;
@@ -69,6 +77,9 @@ final class RunCommand implements Callable<Integer> {
             GuestConfig cfg = GuestConfigLoader.load(config, overrides.values);
             if (kernel != null) {
                 cfg = cfg.withProgram(cfg.program().withPath(kernel));
+            }
+            if (append != null || initrd != null) {
+                cfg = cfg.withProgram(cfg.program().withMultiboot(append, initrd));
             }
             if (monitor == null && !cfg.monitor().qmp().isEmpty()) {
                 List<dev.lbrvmm.monitor.netty.QmpAddress> fromConfig = new ArrayList<>();

@@ -65,6 +65,9 @@ public final class Cpu {
     /** CPL = CS.RPL, kept in step with sel[CS] (read on every branch). */
     private int cpl;
     long fsBase, gsBase, kernelGsBase, efer, star, lstar, cstar, fmask, tscAux, apicBase;
+    long sysenterCs, sysenterEsp, sysenterEip, pat, mcgStatus;
+    /** PAT after reset: WB, WT, UC-, UC repeated (SDM 13.12.4). */
+    private static final long PAT_DEFAULT = 0x0007_0406_0007_0406L;
     final long[] cr = new long[9];
     long idtBase, gdtBase;
     int idtLimit, gdtLimit;
@@ -148,6 +151,8 @@ public final class Cpu {
         sel[CS] = 0x08;
         cpl = 0;
         fsBase = gsBase = kernelGsBase = star = lstar = cstar = fmask = tscAux = 0;
+        sysenterCs = sysenterEsp = sysenterEip = mcgStatus = 0;
+        pat = PAT_DEFAULT;
         efer = EFER_LME | EFER_LMA | EFER_SCE;
         apicBase = 0xFEE0_0000L | (1 << 11) | (index == 0 ? 1 << 8 : 0);
         Arrays.fill(cr, 0);
@@ -380,7 +385,8 @@ public final class Cpu {
         return switch (idx) {
             case Msr.IA32_TIME_STAMP_COUNTER, Msr.IA32_APIC_BASE, Msr.IA32_EFER, Msr.IA32_STAR, Msr.IA32_LSTAR,
                     Msr.IA32_CSTAR, Msr.IA32_FMASK, Msr.IA32_FS_BASE, Msr.IA32_GS_BASE, Msr.IA32_KERNEL_GS_BASE,
-                    Msr.IA32_TSC_AUX -> true;
+                    Msr.IA32_TSC_AUX, Msr.IA32_SYSENTER_CS, Msr.IA32_SYSENTER_ESP, Msr.IA32_SYSENTER_EIP, Msr.IA32_PAT,
+                    Msr.IA32_MCG_CAP, Msr.IA32_MCG_STATUS -> true;
             default -> false;
         };
     }
@@ -398,6 +404,12 @@ public final class Cpu {
             case Msr.IA32_GS_BASE -> gsBase;
             case Msr.IA32_KERNEL_GS_BASE -> kernelGsBase;
             case Msr.IA32_TSC_AUX -> tscAux;
+            case Msr.IA32_SYSENTER_CS -> sysenterCs;
+            case Msr.IA32_SYSENTER_ESP -> sysenterEsp;
+            case Msr.IA32_SYSENTER_EIP -> sysenterEip;
+            case Msr.IA32_PAT -> pat;
+            case Msr.IA32_MCG_CAP -> 0; // no machine-check banks
+            case Msr.IA32_MCG_STATUS -> mcgStatus;
             default -> throw CpuFault.gp();
         };
     }
@@ -426,6 +438,12 @@ public final class Cpu {
             case Msr.IA32_GS_BASE -> gsBase = canonical(v);
             case Msr.IA32_KERNEL_GS_BASE -> kernelGsBase = canonical(v);
             case Msr.IA32_TSC_AUX -> tscAux = v & 0xFFFF_FFFFL;
+            case Msr.IA32_SYSENTER_CS -> sysenterCs = v & 0xFFFF_FFFFL; // a 32-bit VMCS field
+            case Msr.IA32_SYSENTER_ESP -> sysenterEsp = canonical(v); // KVM: is_noncanonical_address -> #GP
+            case Msr.IA32_SYSENTER_EIP -> sysenterEip = canonical(v);
+            case Msr.IA32_PAT -> pat = validPat(v);
+            case Msr.IA32_MCG_CAP -> throw CpuFault.gp(); // read-only for the guest
+            case Msr.IA32_MCG_STATUS -> mcgStatus = v;
             default -> throw CpuFault.gp();
         }
     }
@@ -433,6 +451,17 @@ public final class Cpu {
     /** True when bits 63:47 of v are all equal (48-bit linear addresses). */
     public static boolean isCanonical(long v) {
         return (v << 16 >> 16) == v;
+    }
+
+    /** KVM's kvm_pat_valid: every byte a memory type (UC 0, WC 1, WT 4, WP 5, WB 6, UC- 7). */
+    private static long validPat(long v) {
+        for (int k = 0; k < 8; k++) {
+            int t = (int) (v >>> (8 * k)) & 0xFF;
+            if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7) {
+                throw CpuFault.gp();
+            }
+        }
+        return v;
     }
 
     private static long canonical(long v) {

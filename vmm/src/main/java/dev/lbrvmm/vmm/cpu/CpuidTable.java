@@ -19,6 +19,8 @@ public final class CpuidTable {
     private static final int EBX7_BMI1 = 1 << 3;
     private static final int EDX_EXT_SYSCALL = 1 << 11;
     private static final int EDX_EXT_LM = 1 << 29;
+    /** RDTSCP (the interpreter executes it on every model). */
+    private static final int EDX_EXT_RDTSCP = 1 << 27;
     private static final int ECX_EXT_ABM = 1 << 5;
 
     private final Map<Long, int[]> leaves = new TreeMap<>();
@@ -85,7 +87,7 @@ public final class CpuidTable {
             t.set(0xA, 0, eax, 0, 0, edx);
         }
         t.set(0x8000_0000, 0, 0x8000_0008, 0, 0, 0);
-        t.set(0x8000_0001, 0, 0, 0, ECX_EXT_ABM, EDX_EXT_SYSCALL | EDX_EXT_LM);
+        t.set(0x8000_0001, 0, 0, 0, ECX_EXT_ABM, EDX_EXT_SYSCALL | EDX_EXT_RDTSCP | EDX_EXT_LM);
         t.set(0x8000_0008, 0, 0x3027, 0, 0, 0); // 39-bit physical, 48-bit linear addresses
         return t;
     }

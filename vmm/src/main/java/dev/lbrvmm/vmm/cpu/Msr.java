@@ -16,6 +16,13 @@ public final class Msr {
     public static final int IA32_TIME_STAMP_COUNTER = 0x10;
     public static final int IA32_APIC_BASE = 0x1B;
     public static final int IA32_PMC0 = 0xC1;
+    public static final int IA32_SYSENTER_CS = 0x174;
+    public static final int IA32_SYSENTER_ESP = 0x175;
+    public static final int IA32_SYSENTER_EIP = 0x176;
+    public static final int IA32_MCG_CAP = 0x179;
+    public static final int IA32_MCG_STATUS = 0x17A;
+    public static final int IA32_MISC_ENABLE = 0x1A0;
+    public static final int IA32_PAT = 0x277;
     public static final int IA32_PERFEVTSEL0 = 0x186;
     public static final int MSR_LBR_SELECT = 0x1C8;
     public static final int MSR_LBR_TOS = 0x1C9;
@@ -60,6 +67,13 @@ public final class Msr {
         m.put("MSR_LBR_TOS", MSR_LBR_TOS);
         m.put("MSR_LASTBRANCH_TOS", MSR_LBR_TOS);
         m.put("IA32_DEBUGCTL", IA32_DEBUGCTL);
+        m.put("IA32_SYSENTER_CS", IA32_SYSENTER_CS);
+        m.put("IA32_SYSENTER_ESP", IA32_SYSENTER_ESP);
+        m.put("IA32_SYSENTER_EIP", IA32_SYSENTER_EIP);
+        m.put("IA32_MCG_CAP", IA32_MCG_CAP);
+        m.put("IA32_MCG_STATUS", IA32_MCG_STATUS);
+        m.put("IA32_MISC_ENABLE", IA32_MISC_ENABLE);
+        m.put("IA32_PAT", IA32_PAT);
         m.put("IA32_FIXED_CTR0", IA32_FIXED_CTR0);
         m.put("IA32_PERF_CAPABILITIES", IA32_PERF_CAPABILITIES);
         m.put("IA32_FIXED_CTR_CTRL", IA32_FIXED_CTR_CTRL);

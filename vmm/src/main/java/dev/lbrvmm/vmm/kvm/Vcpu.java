@@ -8,6 +8,7 @@ import dev.lbrvmm.vmm.cpu.CpuidTable;
 import dev.lbrvmm.vmm.cpu.DebugCtl;
 import dev.lbrvmm.vmm.cpu.LbrSnapshot;
 import dev.lbrvmm.vmm.cpu.LbrUnit;
+import dev.lbrvmm.vmm.cpu.MmioBus;
 import dev.lbrvmm.vmm.host.PhysicalCpu;
 import dev.lbrvmm.vmm.host.Task;
 import dev.lbrvmm.vmm.host.TaskBody;
@@ -37,6 +38,9 @@ public final class Vcpu {
     private BranchListener tracer;
     private boolean hasRun;
     private boolean inGuest;
+
+    /** The xAPIC page, for Multiboot guests (null: the legacy 64-bit entry has none). */
+    private LocalApic apic;
 
     Vcpu(Vm vm, int index, CpuModel model, long affinity) {
         this.vm = vm;
@@ -290,8 +294,21 @@ public final class Vcpu {
     }
 
     /** vCPU reset: architectural state and KVM's LBR state (the event is released, intel_pmu_reset). */
+    /**
+     * Gives this vCPU a local APIC page (xAPIC mode) and the bus behind it for other physical
+     * addresses outside RAM; with it the vCPU runs under architectural control (a Multiboot boot).
+     */
+    public LocalApic attachLocalApic(MmioBus unclaimed) {
+        apic = new LocalApic(this, unclaimed);
+        cpu.setMmioBus(apic);
+        return apic;
+    }
+
     public void reset() {
         cpu.reset();
+        if (apic != null) {
+            apic.reset();
+        }
         msrs.reset();
         pmu.reset();
         lbr.policy.reset(lbr);

@@ -24,8 +24,13 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         reset();
     }
 
+    /** MISC_ENABLE bits 11 (BTS unavailable) and 12 (PEBS unavailable): set by KVM's vPMU, read-only for the guest. */
+    static final long MISC_ENABLE_PMU_RO = (1 << 11) | (1 << 12);
+    private long miscEnable;
+
     void reset() {
         debugctl = 0;
+        miscEnable = MISC_ENABLE_PMU_RO; // intel_pmu_init: no BTS, no PEBS
         // v3 semantics: a VM with the capability reads the host's LBR format from PERF_CAPABILITIES.
         perfCapabilities = vcpu.vm().guestLbr() ? vcpu.vm().kvm().hostModel().lbrFormat() : 0;
     }
@@ -120,6 +125,8 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         switch (index) {
             case Msr.IA32_DEBUGCTL:
                 return debugctl; // vmx_get_msr: the VMCS value
+            case Msr.IA32_MISC_ENABLE:
+                return miscEnable;
             case Msr.IA32_PERF_CAPABILITIES:
                 if (!cpu().cpuid().pdcm()) {
                     throw CpuFault.gp(); // kvm_get_msr_common: no PDCM, no PERF_CAPABILITIES
@@ -159,6 +166,12 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         switch (index) {
             case Msr.IA32_DEBUGCTL -> writeDebugctl(value, host);
             case Msr.IA32_PERF_CAPABILITIES -> throw CpuFault.gp(); // kvm_set_msr_common: read-only for the guest
+            case Msr.IA32_MISC_ENABLE -> {
+                if (!host && ((value ^ miscEnable) & MISC_ENABLE_PMU_RO) != 0) {
+                    throw CpuFault.gp(); // kvm_set_msr_common: MSR_IA32_MISC_ENABLE_PMU_RO_MASK
+                }
+                miscEnable = value;
+            }
             default -> throw CpuFault.gp();
         }
     }

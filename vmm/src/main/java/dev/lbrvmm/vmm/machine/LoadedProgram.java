@@ -8,9 +8,14 @@ import java.util.Optional;
  * A program placed in guest memory.
  *
  * @param end     one past the highest loaded byte
- * @param symbols function and object symbols (ELF .symtab), sorted by address; empty for flat binaries
+ * @param symbols   function and object symbols (ELF .symtab), sorted by address; empty for flat binaries
+ * @param multiboot a Multiboot kernel (entered in 32-bit protected mode), not a 64-bit program
  */
-public record LoadedProgram(Path path, long entry, long start, long end, boolean elf, List<Symbol> symbols) {
+public record LoadedProgram(Path path, long entry, long start, long end, boolean elf, List<Symbol> symbols, boolean multiboot) {
+
+    public LoadedProgram(Path path, long entry, long start, long end, boolean elf, List<Symbol> symbols) {
+        this(path, entry, start, end, elf, symbols, false);
+    }
 
     public record Symbol(String name, long address, long size) {}
 

@@ -87,12 +87,18 @@ public final class Machine implements AutoCloseable {
         }
         addHostWorkloads(cfg, host);
         LoadedProgram program = loadProgram(cfg, vm);
-        setupRegisters(cfg, vm, program);
+        if (!program.multiboot()) {
+            setupRegisters(cfg, vm, program);
+        }
         applyMsrs(cfg, vm);
         SerialOutput serial = open(cfg.guest().serial(), "serial output", stdout, stderr);
         SerialOutput programStdout = cfg.program().stdout() == null ? null
                 : open(cfg.program().stdout(), "guest.program.stdout", stdout, stderr);
-        return new Machine(cfg, vm, program, serial, programStdout);
+        Machine m = new Machine(cfg, vm, program, serial, programStdout);
+        if (program.multiboot()) {
+            bootMultiboot(cfg, vm, program, m.io);
+        }
+        return m;
     }
 
     /** Branchy host processes (with their own per-task LBR users) and CPU-wide host LBR events. */
@@ -140,12 +146,50 @@ public final class Machine implements AutoCloseable {
             throw new MachineException("cannot read guest program " + path + ": " + e.getMessage());
         }
         try {
-            return cfg.program().format() == ProgramSection.Format.ELF
-                    ? ElfLoader.load(path, bytes, vm.memory())
-                    : FlatLoader.load(path, bytes, cfg.program().loadAddress(), cfg.program().entry(), vm.memory());
+            return switch (format(cfg, bytes)) {
+                case ELF -> ElfLoader.load(path, bytes, vm.memory());
+                case FLAT -> FlatLoader.load(path, bytes, cfg.program().loadAddress(), cfg.program().entry(), vm.memory());
+                case MULTIBOOT -> MultibootLoader.load(path, bytes, cfg.program().cmdline(), module(cfg), vm.memory());
+            };
         } catch (ProgramLoadException e) {
             throw new MachineException(e.getMessage());
         }
+    }
+
+    /** The configured format; an ELF32 file with a Multiboot header is a Multiboot kernel (as QEMU's -kernel sees it). */
+    static ProgramSection.Format format(GuestConfig cfg, byte[] bytes) {
+        ProgramSection.Format f = cfg.program().format();
+        if (f == ProgramSection.Format.ELF && ElfLoader.isElf(bytes) && bytes.length > 4 && bytes[4] == 1
+                && MultibootLoader.findHeader(bytes) >= 0) {
+            return ProgramSection.Format.MULTIBOOT;
+        }
+        return f;
+    }
+
+    private static MultibootLoader.Module module(GuestConfig cfg) throws MachineException {
+        Path p = cfg.program().initrd();
+        if (p == null) {
+            return null;
+        }
+        try {
+            return new MultibootLoader.Module(p.toString(), Files.readAllBytes(p));
+        } catch (IOException e) {
+            throw new MachineException("cannot read the Multiboot module (guest.program.initrd) " + p + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * A Multiboot kernel starts as QEMU's -kernel starts it: vCPU 0 in 32-bit protected mode at the
+     * entry with EAX = the loader magic and EBX = the information block, the others waiting for a
+     * SIPI (halted); every vCPU has an xAPIC page, and fw_cfg answers at ports 0x510/0x511.
+     */
+    private static void bootMultiboot(GuestConfig cfg, Vm vm, LoadedProgram program, IoBus io) {
+        UnclaimedMmio unclaimed = new UnclaimedMmio();
+        for (Vcpu v : vm.vcpus()) {
+            v.attachLocalApic(unclaimed);
+        }
+        io.attach(FwCfg.SELECTOR, 2, new FwCfg(cfg.guest().vcpus(), vm.memory().size()));
+        vm.vcpus().get(0).cpu().enterProtectedMode32(program.entry(), MultibootLoader.BOOTLOADER_MAGIC, MultibootLoader.INFO_ADDRESS);
     }
 
     private static void setupRegisters(GuestConfig cfg, Vm vm, LoadedProgram program) throws MachineException {

@@ -80,7 +80,7 @@ public final class MultibootLoader {
             mem.load(moduleStart, module.bytes(), 0, module.bytes().length);
         }
         writeInfo(mem, what + (cmdline.isEmpty() ? "" : " " + cmdline), module, moduleStart, moduleEnd);
-        return new LoadedProgram(path, image.entry, image.start, Math.max(end, moduleEnd), true, image.symbols);
+        return new LoadedProgram(path, image.entry, image.start, Math.max(end, moduleEnd), true, image.symbols, true);
     }
 
     private record Image(long entry, long start, long end, List<LoadedProgram.Symbol> symbols) {}
