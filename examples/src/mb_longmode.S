@@ -1,0 +1,37 @@
+# A Multiboot kernel that boots from 32-bit protected mode into long mode with paging (mb_boot.inc)
+# and prints what it found: the loader's magic, its command line, CR0 and EFER.
+        .include "mb_boot.inc"
+        .text
+        .code64
+main64:
+        lea msg_hello(%rip), %rsi
+        call puts
+        mov mb_magic(%rip), %edi
+        call puthex
+        lea msg_cmdline(%rip), %rsi
+        call puts
+        mov mbi_ptr(%rip), %ebx
+        testl $4, (%rbx)                # flags bit 2: cmdline present
+        jz 1f
+        mov 16(%rbx), %esi
+        call puts
+1:      lea msg_cr0(%rip), %rsi
+        call puts
+        mov %cr0, %rdi
+        call puthex
+        lea msg_efer(%rip), %rsi
+        call puts
+        mov $0xC0000080, %ecx
+        rdmsr
+        mov %eax, %edi
+        call puthex
+        mov $'\n', %edi
+        call putc
+        xor %eax, %eax
+        ret
+
+        .data
+msg_hello:   .asciz "mb_longmode: in long mode with paging; loader magic "
+msg_cmdline: .asciz "\ncmdline: "
+msg_cr0:     .asciz "\ncr0 = "
+msg_efer:    .asciz ", efer = "
