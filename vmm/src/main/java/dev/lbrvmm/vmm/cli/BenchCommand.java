@@ -39,6 +39,13 @@ final class BenchCommand implements Callable<Integer> {
             + "(kvm.guest-lbr=on, IA32_DEBUGCTL.LBR=1), alternating runs, and print the ratio.")
     boolean compareLbr;
 
+    @Option(names = "--compare-paging", description = "Measure each workload with paging off and with identity-mapped 4-level "
+            + "paging on (guest.paging=identity), alternating runs, and print the ratio.")
+    boolean comparePaging;
+
+    /** Overrides that turn paging on for a 64-bit program. */
+    static final List<String> PAGING_ON = List.of("guest.paging=identity");
+
     /** Overrides that make the LBR record for the whole run. */
     static final List<String> LBR_ON = List.of("kvm.guest-lbr=on", "guest.msrs.IA32_DEBUGCTL=1");
 
@@ -58,8 +65,15 @@ final class BenchCommand implements Callable<Integer> {
                 ? DEFAULT_WORKLOAD.stream().map(n -> GuestTiming.home().resolve("configs").resolve(n + ".conf")).toList()
                 : configs;
         try {
+            if (compareLbr && comparePaging) {
+                console.err.println("lbrvmm: bench: --compare-lbr and --compare-paging are separate measurements; give one");
+                return ExitCodes.USAGE;
+            }
             if (compareLbr) {
-                return compare(list);
+                return compare(list, LBR_ON, "LBR");
+            }
+            if (comparePaging) {
+                return compare(list, PAGING_ON, "paging");
             }
             List<GuestTiming.Result> results = new ArrayList<>();
             console.out.printf("%-14s %14s %10s %10s %7s%n", "workload", "instructions", "seconds", "MIPS", "status");
@@ -78,11 +92,13 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private int compare(List<Path> list) throws GuestConfigException, MachineException {
-        List<String> on = overrides.with(LBR_ON);
+    /** Each workload without and with {@code onOverrides}, run after run, alternating. */
+    private int compare(List<Path> list, List<String> onOverrides, String what) throws GuestConfigException, MachineException {
+        List<String> on = overrides.with(onOverrides);
         int repeat = runs.repeat;
         int warmup = runs.warmup;
-        console.out.printf("%-14s %14s %12s %12s %10s%n", "workload", "instructions", "MIPS LBR off", "MIPS LBR on", "on/off");
+        console.out.printf("%-14s %14s %15s %15s %10s%n", "workload", "instructions", "MIPS " + what + " off", "MIPS " + what + " on",
+                "on/off");
         double[] offAll = new double[list.size()];
         double[] onAll = new double[list.size()];
         for (int k = 0; k < list.size(); k++) {
@@ -102,12 +118,12 @@ final class BenchCommand implements Callable<Integer> {
             offAll[k] = Statistics.median(offMips);
             onAll[k] = Statistics.median(onMips);
             String name = p.getFileName().toString().replaceFirst("\\.conf$", "");
-            console.out.printf("%-14s %,14d %12.1f %12.1f %10.3f%n", name, instructions, offAll[k], onAll[k], onAll[k] / offAll[k]);
+            console.out.printf("%-14s %,14d %15.1f %15.1f %10.3f%n", name, instructions, offAll[k], onAll[k], onAll[k] / offAll[k]);
         }
         double off = Statistics.median(offAll);
         double onMedian = Statistics.median(onAll);
-        console.out.printf("median MIPS: LBR off %.1f, LBR on %.1f, ratio %.3f (repeat %d, warmup %d, %s)%n",
-                off, onMedian, onMedian / off, repeat, warmup, GuestTiming.jvmDescription());
+        console.out.printf("median MIPS: %s off %.1f, %s on %.1f, ratio %.3f (repeat %d, warmup %d, %s)%n",
+                what, off, what, onMedian, onMedian / off, repeat, warmup, GuestTiming.jvmDescription());
         return 0;
     }
 }

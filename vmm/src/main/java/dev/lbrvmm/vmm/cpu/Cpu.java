@@ -195,6 +195,19 @@ public final class Cpu {
         paging.flush();
     }
 
+    /**
+     * Turns paging on for a 64-bit program (guest.paging = identity): long mode with CR3 =
+     * {@code pml4}, CR0.PG and WP, EFER.NXE, under architectural control from here on.
+     */
+    public void enablePaging(long pml4) {
+        architectural = true;
+        efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+        cr[4] = CR4_PAE;
+        cr[3] = pml4;
+        cr[0] = CR0_PG | CR0_WP | 0x31;
+        translationChanged();
+    }
+
     /** Attaches the devices at physical addresses outside RAM. */
     public void setMmioBus(MmioBus bus) {
         mmio = bus;
@@ -258,7 +271,11 @@ public final class Cpu {
 
     public void setSelector(int seg, int value) {
         sel[seg] = value & 0xFFFF;
+        int old = cpl;
         cpl = sel[CS] & 3;
+        if (cpl != old) {
+            paging.flush(); // the TLB caches what the current CPL may access
+        }
     }
 
     public long controlRegister(int n) {
@@ -709,7 +726,7 @@ public final class Cpu {
 
     private long loadLinear(long a, int size) {
         if ((a & 0xFFF) + size <= 0x1000) {
-            return loadPhysical(paging.translate(a, Paging.READ), size, a);
+            return loadPhysical(paging.translateRead(a), size, a);
         }
         long v = 0; // an access that crosses a page: byte by byte (rare)
         for (int k = 0; k < size; k++) {
@@ -720,7 +737,7 @@ public final class Cpu {
 
     private void storeLinear(long a, int size, long v) {
         if ((a & 0xFFF) + size <= 0x1000) {
-            storePhysical(paging.translate(a, Paging.WRITE), size, v, a);
+            storePhysical(paging.translateWrite(a), size, v, a);
             return;
         }
         long first = paging.translate(a, Paging.WRITE);

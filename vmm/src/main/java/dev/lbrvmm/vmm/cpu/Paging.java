@@ -21,15 +21,18 @@ final class Paging {
     private static final long P = 1, RW = 2, US = 4, A = 1 << 5, D = 1 << 6, PS = 1 << 7, NX = 1L << 63;
     private static final long ADDR = 0x000F_FFFF_FFFF_F000L;
     private static final int TLB_BITS = 8, TLB_MASK = (1 << TLB_BITS) - 1;
-    /** TLB entry permissions: writable (and dirty already set), user, executable. */
-    private static final int T_WRITE = 1, T_USER = 2, T_EXEC = 4;
 
     private final Cpu c;
     private final GuestMemory mem;
-    /** Linear page number of each entry, or -1. */
-    private final long[] tag = new long[1 << TLB_BITS];
+    /**
+     * The TLB, one tag array per access kind so a hit is one compare: the linear page number where
+     * that access is allowed at the current CPL (and, for writes, the dirty bit is already set), or -1.
+     * A CPL change flushes it (Cpu.setSelector).
+     */
+    private final long[] readTag = new long[1 << TLB_BITS];
+    private final long[] writeTag = new long[1 << TLB_BITS];
+    private final long[] fetchTag = new long[1 << TLB_BITS];
     private final long[] frame = new long[1 << TLB_BITS];
-    private final int[] perms = new int[1 << TLB_BITS];
     /** Translation is on (read on every access). */
     boolean enabled;
 
@@ -41,7 +44,9 @@ final class Paging {
 
     /** Forgets every cached translation and re-reads whether paging is on. */
     void flush() {
-        Arrays.fill(tag, -1);
+        Arrays.fill(readTag, -1);
+        Arrays.fill(writeTag, -1);
+        Arrays.fill(fetchTag, -1);
         enabled = c.architectural && (c.cr[0] & Cpu.CR0_PG) != 0 && (c.efer & Cpu.EFER_LMA) != 0;
     }
 
@@ -49,16 +54,31 @@ final class Paging {
     long translate(long linear, int access) {
         long page = linear >>> 12;
         int i = (int) page & TLB_MASK;
-        if (tag[i] == page) {
-            int need = access == WRITE ? T_WRITE : access == FETCH ? T_EXEC : 0;
-            if (c.cpl() == 3) {
-                need |= T_USER;
-            }
-            if ((perms[i] & need) == need) {
-                return frame[i] | (linear & 0xFFF);
-            }
+        long[] tags = access == READ ? readTag : access == WRITE ? writeTag : fetchTag;
+        if (tags[i] == page) {
+            return frame[i] | (linear & 0xFFF);
         }
         return walk(linear, access);
+    }
+
+    /** A data read: the hot path of every load under paging. */
+    long translateRead(long linear) {
+        long page = linear >>> 12;
+        int i = (int) page & TLB_MASK;
+        if (readTag[i] == page) {
+            return frame[i] | (linear & 0xFFF);
+        }
+        return walk(linear, READ);
+    }
+
+    /** A data write: the hot path of every store under paging. */
+    long translateWrite(long linear) {
+        long page = linear >>> 12;
+        int i = (int) page & TLB_MASK;
+        if (writeTag[i] == page) {
+            return frame[i] | (linear & 0xFFF);
+        }
+        return walk(linear, WRITE);
     }
 
     /** The 4-level walk; fills the TLB with the 4 KiB translation that covers {@code linear}. */
@@ -106,12 +126,13 @@ final class Paging {
         long physical = (entry & ADDR & ~pageMask) | (linear & pageMask);
         long page = linear >>> 12;
         int i = (int) page & TLB_MASK;
-        tag[i] = page;
+        boolean accessible = !user || userOk;
+        // Supervisor writes ignore R/W without CR0.WP; a write hit needs the dirty bit set already.
+        boolean canWrite = accessible && (writable || !wpApplies) && (entry & D) != 0;
         frame[i] = physical & ~0xFFFL;
-        perms[i] = (writable && (entry & D) != 0 ? T_WRITE : 0) | (userOk ? T_USER : 0) | (executable ? T_EXEC : 0);
-        if (!wpApplies && (entry & D) != 0) {
-            perms[i] |= T_WRITE; // supervisor writes ignore R/W without CR0.WP
-        }
+        readTag[i] = accessible ? page : -1;
+        writeTag[i] = canWrite ? page : -1;
+        fetchTag[i] = accessible && executable ? page : -1;
         return physical;
     }
 

@@ -20,7 +20,10 @@ import java.util.OptionalLong;
  * @param serial       where COM1's output goes
  */
 public record GuestSection(String name, long memory, int vcpus, ApStart apStart, CpuModel cpuModel, OptionalLong stackPointer,
-        List<MsrSetting> msrs, OutputTarget serial) {
+        List<MsrSetting> msrs, OutputTarget serial, Paging paging) {
+
+    /** Paging for 64-bit programs. */
+    public enum Paging { OFF, IDENTITY }
 
     /** The config key whose members are free-form MSR names and numbers (checked here, not by reference.conf). */
     static final String MSRS = "guest.msrs";
@@ -38,11 +41,11 @@ public record GuestSection(String name, long memory, int vcpus, ApStart apStart,
         OptionalLong sp = r.isNull("guest.stack-pointer") ? OptionalLong.empty() : OptionalLong.of(r.number("guest.stack-pointer"));
         return new GuestSection(r.string("guest.name"), memory, r.intIn("guest.vcpus", 1, 64),
                 r.enumOf("guest.ap-start", ApStart.class), r.model("guest.cpu.model"), sp, msrs(r),
-                OutputTarget.from(r, "guest.serial.output"));
+                OutputTarget.from(r, "guest.serial.output"), r.enumOf("guest.paging", Paging.class));
     }
 
     public GuestSection withSerial(OutputTarget s) {
-        return new GuestSection(name, memory, vcpus, apStart, cpuModel, stackPointer, msrs, s);
+        return new GuestSection(name, memory, vcpus, apStart, cpuModel, stackPointer, msrs, s, paging);
     }
 
     private static List<MsrSetting> msrs(ConfigReader r) throws GuestConfigException {

@@ -2,6 +2,7 @@ package dev.lbrvmm.vmm.machine;
 
 import dev.lbrvmm.vmm.cpu.Cpu;
 import dev.lbrvmm.vmm.cpu.CpuModel;
+import dev.lbrvmm.vmm.cpu.GuestMemory;
 import dev.lbrvmm.vmm.host.BranchyWorkload;
 import dev.lbrvmm.vmm.host.Host;
 import dev.lbrvmm.vmm.host.PhysicalCpu;
@@ -192,8 +193,34 @@ public final class Machine implements AutoCloseable {
         vm.vcpus().get(0).cpu().enterProtectedMode32(program.entry(), MultibootLoader.BOOTLOADER_MAGIC, MultibootLoader.INFO_ADDRESS);
     }
 
+    /** Identity page tables for guest.paging = identity: PML4, PDPT, then one PD per GiB, 2 MiB pages. */
+    private static long identityPageTables(GuestMemory mem, LoadedProgram program) throws MachineException {
+        long gib = (mem.size() + (1L << 30) - 1) >> 30;
+        long size = (2 + gib) * 4096;
+        long base = (mem.size() - size) & ~0xFFFL;
+        if (base < program.end()) {
+            throw new MachineException("guest.paging = identity: no room for the page tables above the program; raise guest.memory");
+        }
+        mem.fill(base, (byte) 0, (int) size);
+        mem.write64(base, (base + 4096) | 3);
+        for (long g = 0; g < gib; g++) {
+            long pd = base + (2 + g) * 4096;
+            mem.write64(base + 4096 + 8 * g, pd | 3);
+            for (int e = 0; e < 512; e++) {
+                mem.write64(pd + 8L * e, ((g << 30) + ((long) e << 21)) | 0x83);
+            }
+        }
+        return base;
+    }
+
     private static void setupRegisters(GuestConfig cfg, Vm vm, LoadedProgram program) throws MachineException {
         long top = vm.memory().size();
+        if (cfg.guest().paging() == GuestSection.Paging.IDENTITY) {
+            top = identityPageTables(vm.memory(), program);
+            for (Vcpu v : vm.vcpus()) {
+                v.cpu().enablePaging(top);
+            }
+        }
         long entry = cfg.program().format() == ProgramSection.Format.ELF ? cfg.program().entry().orElse(program.entry()) : program.entry();
         List<Vcpu> vcpus = vm.vcpus();
         for (Vcpu v : vcpus) {
