@@ -17,6 +17,10 @@ done
 gcc -O2 -ffreestanding -fcf-protection=none -mgeneral-regs-only -fno-pie -no-pie -static -nostdlib \
     -fno-stack-protector -fno-asynchronous-unwind-tables -o bin/primes.elf src/primes.c
 
+# x87 double arithmetic: what gcc emits without SSE (the interpreter's x87 subset).
+gcc -O2 -ffreestanding -fcf-protection=none -mno-sse -mno-sse2 -mno-mmx -fno-pie -no-pie -static -nostdlib \
+    -fno-stack-protector -fno-asynchronous-unwind-tables -o bin/x87.elf src/x87.c
+
 # Bare-metal flat binary at 0x100000 (the ELF is kept for disassembly).
 as --64 -o "$tmp/serial-idt.o" src/serial-idt.S
 ld -static -nostdlib -Ttext=0x100000 -e start -o "$tmp/serial-idt.elf" "$tmp/serial-idt.o"

@@ -72,6 +72,8 @@ public final class Cpu {
     long idtBase, gdtBase;
     int idtLimit, gdtLimit;
     boolean idtLoaded;
+    /** The x87 FPU. */
+    final X87.State x87 = new X87.State();
     /** Task register and LDTR selectors, and the TSS base (from its descriptor at LTR). */
     int tr, ldtr;
     long trBase;
@@ -163,6 +165,7 @@ public final class Cpu {
         idtLoaded = false;
         tr = ldtr = 0;
         trBase = 0;
+        x87.reset();
         architectural = false;
         setMode32(false);
         paging.flush();

@@ -253,7 +253,10 @@ public final class Decoder {
             case 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 -> { d.op = Op.XCHG; d.reg = (b & 7) | rexB(); d.rm = 0; }
             case 0x98 -> d.op = Op.CBW;
             case 0x99 -> d.op = Op.CWD;
-            case 0x9B -> d.op = Op.NOP; // fwait: no x87 state is modelled
+            case 0x9B -> d.op = Op.NOP; // fwait: x87 exceptions are never pending (all masked)
+            case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> { // x87 (the X87 family decodes the rest)
+                d.op = Op.X87; d.ext = ((b & 7) << 3) | modrm(d, 8, 8); d.rm &= 7;
+            }
             case 0x9C -> { d.op = Op.PUSHF; d.size = ss; }
             case 0x9D -> { d.op = Op.POPF; d.size = ss; d.endsBlock = true; }
             case 0x9E -> d.op = Op.SAHF;

@@ -115,6 +115,7 @@ final class Executor {
             case Op.SLDT -> ProtectedMode.sldt(c, in);
             case Op.LLDT -> ProtectedMode.lldt(c, in);
             case Op.INVLPG -> SystemOps.invlpg(c, in);
+            case Op.X87 -> X87.exec(c, in);
             case Op.TOO_LONG -> throw CpuFault.gp();
             default -> throw CpuFault.ud();
         }

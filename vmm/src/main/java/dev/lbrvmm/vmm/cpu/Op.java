@@ -112,7 +112,8 @@ public final class Op {
     public static final int SLDT = 105;
     public static final int LLDT = 106;
     public static final int INVLPG = 107;
-    public static final int COUNT = 108;
+    public static final int X87 = 108;         // ext = (opcode & 7) << 3 | ModRM.reg; rm = ST(i)
+    public static final int COUNT = 109;
 
     private static final String[] NAMES = new String[COUNT];
 
