@@ -151,7 +151,7 @@ public final class Decoder {
             d.endsBlock = true;
         }
         d.branch = Op.isBranch(d.op) || d.op == Op.OUTS; // both set RIP themselves
-        d.observesRetired = d.op == Op.RDTSC || d.op == Op.RDTSCP || d.op == Op.RDMSR || d.op == Op.WRMSR;
+        d.observesRetired = d.op == Op.RDTSC || d.op == Op.RDTSCP || d.op == Op.RDMSR || d.op == Op.WRMSR || d.op == Op.RDPMC;
         d.handler = Handlers.select(d);
         return d;
     }
@@ -430,6 +430,7 @@ public final class Decoder {
             case 0x30 -> { d.op = Op.WRMSR; d.endsBlock = true; }
             case 0x31 -> d.op = Op.RDTSC;
             case 0x32 -> d.op = Op.RDMSR;
+            case 0x33 -> d.op = Op.RDPMC;
             case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> {
                 d.op = Op.CMOVCC; d.ext = b & 0xF; modrm(d, vsize, vsize);
             }

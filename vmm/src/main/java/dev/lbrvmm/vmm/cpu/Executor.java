@@ -91,6 +91,7 @@ final class Executor {
             case Op.RDMSR -> SystemOps.rdmsr(c, in);
             case Op.WRMSR -> SystemOps.wrmsr(c, in);
             case Op.RDTSC, Op.RDTSCP -> SystemOps.rdtsc(c, in);
+            case Op.RDPMC -> SystemOps.rdpmc(c, in);
             case Op.HLT -> SystemOps.hlt(c, in);
             case Op.IN -> SystemOps.in(c, in);
             case Op.OUT -> SystemOps.out(c, in);

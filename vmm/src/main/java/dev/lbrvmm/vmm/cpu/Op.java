@@ -113,7 +113,8 @@ public final class Op {
     public static final int LLDT = 106;
     public static final int INVLPG = 107;
     public static final int X87 = 108;         // ext = (opcode & 7) << 3 | ModRM.reg; rm = ST(i)
-    public static final int COUNT = 109;
+    public static final int RDPMC = 109;
+    public static final int COUNT = 110;
 
     private static final String[] NAMES = new String[COUNT];
 

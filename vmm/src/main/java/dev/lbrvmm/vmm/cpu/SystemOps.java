@@ -54,6 +54,31 @@ final class SystemOps {
         c.msrBus.write((int) c.r[Cpu.RCX], (c.r[Cpu.RDX] << 32) | (c.r[Cpu.RAX] & 0xFFFF_FFFFL));
     }
 
+    /** CR4.PCE: RDPMC allowed at CPL > 0. */
+    static final long CR4_PCE = 1 << 8;
+    /** RDPMC: ECX bit 30 selects the fixed counters. */
+    private static final int RDPMC_FIXED = 1 << 30;
+
+    /**
+     * RDPMC: counter ECX into EDX:EAX, read through the hypervisor's MSR bus as KVM's
+     * kvm_pmu_rdpmc reads the vPMC (fixed counter n = IA32_FIXED_CTR0 + n, general counter n =
+     * IA32_PMC0 + n); #GP at CPL > 0 without CR4.PCE, and for a counter the vPMU does not have.
+     */
+    static void rdpmc(Cpu c, Insn in) {
+        if (c.cpl() != 0 && (c.cr[4] & CR4_PCE) == 0) {
+            throw CpuFault.gp();
+        }
+        int ecx = (int) c.r[Cpu.RCX];
+        int n = ecx & ~RDPMC_FIXED;
+        if (n < 0 || n > 31) {
+            throw CpuFault.gp();
+        }
+        c.rip = in.rip;
+        long v = c.msrBus.read(((ecx & RDPMC_FIXED) != 0 ? Msr.IA32_FIXED_CTR0 : Msr.IA32_PMC0) + n);
+        c.r[Cpu.RAX] = v & 0xFFFF_FFFFL;
+        c.r[Cpu.RDX] = v >>> 32;
+    }
+
     /** RDTSC and RDTSCP: the count includes this instruction (it starts its block, so retired is exact). */
     static void rdtsc(Cpu c, Insn in) {
         long t = c.tsc() + 1;

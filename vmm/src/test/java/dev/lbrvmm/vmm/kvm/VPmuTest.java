@@ -73,6 +73,39 @@ class VPmuTest {
         assertThat(v.getMsr(Msr.IA32_PMC0)).as("disabled counters stand still").isEqualTo(frozen);
     }
 
+    /** mov $ecx, %ecx; rdpmc; hlt at 0x2000. */
+    private static VcpuExit rdpmc(Vcpu v, int ecx) {
+        byte[] code = HexFormat.of().parseHex(String.format("b9%02x%02x%02x%02x0f33f4", ecx & 0xFF, (ecx >> 8) & 0xFF, (ecx >> 16) & 0xFF,
+                ecx >>> 24));
+        v.cpu().memory().load(0x2000, code, 0, code.length);
+        v.cpu().setRip(0x2000);
+        return runToHlt(v);
+    }
+
+    @Test
+    void rdpmcReadsFixedAndGeneralCountersAndFaultsWhereKvmDoes() throws Exception {
+        Vcpu v = guest(50, false);
+        v.setMsr(Msr.IA32_PERFEVTSEL0 + 1, VPmu.EVT_BRANCHES | USR | OS | EN);
+        v.setMsr(Msr.IA32_FIXED_CTR_CTRL, 0x3);
+        v.setMsr(Msr.IA32_PERF_GLOBAL_CTRL, 0x2 | (1L << 32));
+        runToHlt(v);
+        v.setMsr(Msr.IA32_PERF_GLOBAL_CTRL, 0); // stand still while they are read
+        assertThat(rdpmc(v, 1 << 30)).isInstanceOf(VcpuExit.Hlt.class);
+        assertThat(v.cpu().r[Cpu.RAX]).as("fixed counter 0").isEqualTo(v.getMsr(Msr.IA32_FIXED_CTR0)).isEqualTo(103);
+        rdpmc(v, 1);
+        assertThat(v.cpu().r[Cpu.RAX]).as("general counter 1: branches").isEqualTo(50);
+        assertThat(rdpmc(v, 4)).as("Skylake has 4 general counters: #GP, no handler, triple fault")
+                .isInstanceOf(VcpuExit.Shutdown.class);
+    }
+
+    @Test
+    void rdpmcAtCpl3NeedsCr4Pce() throws Exception {
+        Vcpu v = guest(1, false);
+        v.cpu().setSelector(Cpu.CS, 0x2B);
+        assertThat(rdpmc(v, 0)).isInstanceOfSatisfying(VcpuExit.Shutdown.class,
+                e -> assertThat(e.reason()).as("#GP at the RDPMC, not the HLT after it").contains("RIP=0x2005").contains("#GP"));
+    }
+
     @Test
     void overflowAfterNBranchesDeliversExactlyOnePmiThere() throws Exception {
         Vcpu v = guest(1000, false);
