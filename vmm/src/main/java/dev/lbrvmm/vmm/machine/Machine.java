@@ -182,7 +182,9 @@ public final class Machine implements AutoCloseable {
     /**
      * A Multiboot kernel starts as QEMU's -kernel starts it: vCPU 0 in 32-bit protected mode at the
      * entry with EAX = the loader magic and EBX = the information block, the others waiting for a
-     * SIPI (halted); every vCPU has an xAPIC page, and fw_cfg answers at ports 0x510/0x511.
+     * SIPI (halted); every vCPU has an xAPIC page, fw_cfg answers at ports 0x510/0x511 and the PIC
+     * pair accepts its initialisation and masks. Other ports (POST codes at 0x80, 0x8900) are the
+     * I/O bus's unclaimed ones: writes dropped.
      */
     private static void bootMultiboot(GuestConfig cfg, Vm vm, LoadedProgram program, IoBus io) {
         UnclaimedMmio unclaimed = new UnclaimedMmio();
@@ -190,6 +192,9 @@ public final class Machine implements AutoCloseable {
             v.attachLocalApic(unclaimed);
         }
         io.attach(FwCfg.SELECTOR, 2, new FwCfg(cfg.guest().vcpus(), vm.memory().size()));
+        Pic8259 pic = new Pic8259();
+        io.attach(Pic8259.MASTER, 2, pic);
+        io.attach(Pic8259.SLAVE, 2, pic);
         vm.vcpus().get(0).cpu().enterProtectedMode32(program.entry(), MultibootLoader.BOOTLOADER_MAGIC, MultibootLoader.INFO_ADDRESS);
     }
 

@@ -111,4 +111,19 @@ class PagingTest {
         assertThat(code).isEqualTo(Paging.PF_PRESENT | Paging.PF_WRITE);
         assertThat(mem.read64(0x5FF8)).as("nothing written").isZero();
     }
+
+    @Test
+    void selfModifyingCodeIsSeenThroughAnotherMappingOfTheSamePage() {
+        // Code runs at linear 1 GiB + 0x5000 (the 1 GiB page maps physical 0) and patches the
+        // immediate of its next instruction through the identity address of the same byte.
+        // 0x5000: movb $0x42, 0x5009      (c6 04 25 09500000 42: the next immediate, by its identity address)
+        // 0x5008: mov $0x11, %eax         (b8 11000000, decoded with the block before the store ran)
+        // 0x500d: hlt
+        byte[] code = java.util.HexFormat.of().parseHex("c6042509500000" + "42" + "b811000000" + "f4");
+        mem.load(0x5000, code, 0, code.length);
+        cpu.setRip(0x40005000L);
+        cpu.setMode32(false);
+        assertThat(cpu.run(10)).isEqualTo(CpuExit.HLT);
+        assertThat(cpu.r[Cpu.RAX]).as("the patched immediate, not the decoded one").isEqualTo(0x42);
+    }
 }
