@@ -16,9 +16,12 @@ import java.util.Arrays;
  * allocates nothing and logs nothing; faults are preallocated or thrown only on the (rare)
  * faulting path.
  *
- * <p>Not modelled: paging (CR0/CR3/CR4 are stored, memory stays identity mapped), segmentation
- * limits and descriptor tables (selectors are stored; only FS/GS bases apply), the TSS (interrupts
- * never switch stacks), x87/SSE state. Instructions outside the decoder's set raise #UD.
+ * <p>Two ways to start: the legacy entry straight into 64-bit mode (memory identity mapped,
+ * control registers stored only) and {@link #enterProtectedMode32} (a Multiboot boot), after which
+ * CR0/CR4/EFER and CS are architectural: 32-bit code, long-mode activation ({@link ProtectedMode}),
+ * 4-level paging ({@link Paging}), MMIO outside RAM. The x87 unit is {@link X87}. Not modelled:
+ * segment limits and bases other than FS/GS, 16-bit code, 32-bit and PAE paging, SSE. Instructions
+ * outside the decoder's set raise #UD.
  */
 public final class Cpu {
     public static final int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;

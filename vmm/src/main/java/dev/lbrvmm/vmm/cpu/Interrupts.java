@@ -11,7 +11,8 @@ import static dev.lbrvmm.vmm.cpu.Cpu.TF;
  * INT n/INT3, external and virtual interrupts), the #GP -> #DF -> triple-fault escalation when a
  * vector cannot be delivered, and IRET. Every delivery and IRET is a far branch for the LBR.
  *
- * <p>Not modelled yet: the TSS (no stack switch on a privilege change, no IST).
+ * <p>The IST stacks of a loaded 64-bit TSS are used; a privilege change does not switch to RSP0
+ * (kernels that run user code are not modelled), and 32-bit protected-mode delivery is not modelled.
  */
 final class Interrupts {
     private Interrupts() {}

@@ -8,8 +8,8 @@ import static dev.lbrvmm.vmm.cpu.Cpu.RF;
  * port I/O (IN, OUT, OUTS: exits to the VMM), descriptor-table loads and stores, control and
  * segment register moves, SWAPGS, SYSCALL/SYSRET, and the privilege checks they share.
  *
- * <p>Not modelled yet: paging (CR0/CR3/CR4 are stored only), segment descriptors (selectors are
- * stored; only the FS/GS bases apply). Those will have homes of their own next to this one.
+ * <p>Control-register writes, segment loads and the descriptor registers' semantics live in
+ * {@link ProtectedMode}; translation in {@link Paging}.
  */
 final class SystemOps {
     private SystemOps() {}
