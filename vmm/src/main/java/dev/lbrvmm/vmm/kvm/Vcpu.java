@@ -39,8 +39,8 @@ public final class Vcpu {
     private boolean hasRun;
     private boolean inGuest;
 
-    /** The xAPIC page, for Multiboot guests (null: the legacy 64-bit entry has none). */
-    private LocalApic apic;
+    /** The local APIC: x2APIC MSRs always, the xAPIC page once a Multiboot boot attaches it. */
+    private final LocalApic apic;
 
     Vcpu(Vm vm, int index, CpuModel model, long affinity) {
         this.vm = vm;
@@ -65,6 +65,7 @@ public final class Vcpu {
         });
         this.lbr = new GuestLbr(this, vm.lbrPolicy());
         this.pmu = new VPmu(this);
+        this.apic = new LocalApic(this, null);
         this.msrs = new VcpuMsrs(this);
         cpu.setMsrBus(msrs);
         // What userspace gets from KVM_GET_SUPPORTED_CPUID and passes on: the model's leaves with the
@@ -299,16 +300,18 @@ public final class Vcpu {
      * addresses outside RAM; with it the vCPU runs under architectural control (a Multiboot boot).
      */
     public LocalApic attachLocalApic(MmioBus unclaimed) {
-        apic = new LocalApic(this, unclaimed);
+        apic.setUnclaimed(unclaimed);
         cpu.setMmioBus(apic);
+        return apic;
+    }
+
+    public LocalApic apic() {
         return apic;
     }
 
     public void reset() {
         cpu.reset();
-        if (apic != null) {
-            apic.reset();
-        }
+        apic.reset();
         msrs.reset();
         pmu.reset();
         lbr.policy.reset(lbr);

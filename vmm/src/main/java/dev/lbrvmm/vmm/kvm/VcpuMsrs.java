@@ -112,8 +112,8 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         if (vcpu.pmu().handles(index)) {
             return vcpu.pmu().read(index);
         }
-        if (index == Msr.X2APIC_LVT_PMI && x2apic()) {
-            return vcpu.pmu().lvtPmi();
+        if (index >= LocalApic.X2APIC_FIRST && index <= LocalApic.X2APIC_LAST && x2apic()) {
+            return vcpu.apic().readX2apic(index);
         }
         if (isGuestLbrMsr(index)) {
             lbr().stats.lbrMsrExits++;
@@ -142,15 +142,9 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
             vcpu.pmu().write(index, value);
             return;
         }
-        if (index == Msr.X2APIC_LVT_PMI && x2apic()) {
-            vcpu.pmu().writeLvtPmi(value);
+        if (index >= LocalApic.X2APIC_FIRST && index <= LocalApic.X2APIC_LAST && x2apic()) {
+            vcpu.apic().writeX2apic(index, value);
             return;
-        }
-        if (index == Msr.X2APIC_EOI && x2apic()) {
-            if (value != 0) {
-                throw CpuFault.gp(); // x2APIC EOI takes 0 only
-            }
-            return; // no in-service tracking: the one interrupt source needs none
         }
         if (isGuestLbrMsr(index)) {
             if (!host) {

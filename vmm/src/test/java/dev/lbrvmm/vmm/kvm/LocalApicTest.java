@@ -1,6 +1,7 @@
 package dev.lbrvmm.vmm.kvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lbrvmm.vmm.cpu.CpuModels;
 import dev.lbrvmm.vmm.cpu.MmioBus;
@@ -61,5 +62,28 @@ class LocalApicTest {
         c.writeCoreMsr(Msr.IA32_APIC_BASE, APIC | (1 << 11) | (1 << 10)); // x2APIC: no MMIO page
         c.load(APIC + 0x20, 4);
         assertThat(unclaimed).containsExactly("read fec00000", "read fee00020");
+    }
+
+    @Test
+    void x2apicMsrsFollowTheSdmReadWriteRules() throws Exception {
+        Vcpu v = vcpu();
+        v.setMsr(Msr.IA32_APIC_BASE, APIC | (1 << 11) | (1 << 10));
+        assertThat(v.msrs().read(0x802)).as("x2APIC ID").isEqualTo(1);
+        assertThat(v.msrs().read(0x80D)).as("LDR: cluster 0, bit 1").isEqualTo(2);
+        assertThat(v.msrs().read(0x803) & 0xFF).isEqualTo(0x14);
+        v.msrs().write(0x80F, 0x1FF);
+        assertThat(v.msrs().read(0x80F)).isEqualTo(0x1FF);
+        v.msrs().write(0x830, (3L << 32) | 0x4500);
+        assertThat(v.msrs().read(0x830)).as("ICR is one 64-bit register").isEqualTo((3L << 32) | 0x4500);
+        v.msrs().write(0x80B, 0);
+        for (int[] gp : new int[][] {{0x80B, 0}, {0x83F, 0}, {0x80E, 0}, {0x831, 0}, {0x801, 0}}) { // write-only or absent: reads #GP
+            assertThatThrownBy(() -> v.msrs().read(gp[0])).as("read 0x%x", gp[0]).isInstanceOf(dev.lbrvmm.vmm.cpu.CpuFault.class);
+        }
+        for (int ro : new int[] {0x802, 0x803, 0x80A, 0x80D, 0x810, 0x839}) { // read-only: writes #GP
+            assertThatThrownBy(() -> v.msrs().write(ro, 0)).as("write 0x%x", ro).isInstanceOf(dev.lbrvmm.vmm.cpu.CpuFault.class);
+        }
+        assertThatThrownBy(() -> v.msrs().write(0x80B, 1)).as("EOI takes 0 only").isInstanceOf(dev.lbrvmm.vmm.cpu.CpuFault.class);
+        v.msrs().write(0x834, 0xF0);
+        assertThat(v.pmu().lvtPmi()).as("LVT PMI is the vPMU's").isEqualTo(0xF0);
     }
 }
