@@ -88,6 +88,10 @@ public final class Machine implements AutoCloseable {
         }
         addHostWorkloads(cfg, host);
         LoadedProgram program = loadProgram(cfg, vm);
+        if (program.multiboot() && cfg.guest().vcpus() > 1) {
+            throw new MachineException("guest.vcpus = " + cfg.guest().vcpus() + ": a Multiboot kernel runs on one vCPU here (starting"
+                    + " application processors with INIT/SIPI is not modelled, and the kernel would wait for them forever)");
+        }
         if (!program.multiboot()) {
             setupRegisters(cfg, vm, program);
         }

@@ -50,4 +50,11 @@ class MultibootExamplesTest {
             java.nio.file.Files.deleteIfExists(dump);
         }
     }
+
+    @Test
+    void moreThanOneVcpuIsRefusedInsteadOfHangingForAps() {
+        CliRunner.Result r = run("mb_longmode.elf", "-o", "guest.vcpus=2");
+        assertThat(r.status()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(r.err()).contains("guest.vcpus = 2").contains("INIT/SIPI is not modelled");
+    }
 }
