@@ -923,7 +923,10 @@ public final class Cpu {
         Decoder d = new Decoder(mem);
         d.setMode32(mode32);
         Insn in = d.decode(at);
-        int len = (int) Math.min(Math.max(in.len, 1), mem.size() - at);
+        int len = Math.max(in.len, 1);
+        while (len > 1 && !mem.inBounds(at, len)) {
+            len--;
+        }
         StringBuilder sb = new StringBuilder();
         for (int k = 0; k < len; k++) {
             if (k > 0) {

@@ -5,7 +5,11 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Flat guest-physical memory, identity mapped (guest linear address = physical address).
+ * Guest-physical memory: RAM from address 0 and, for more than 3 GiB, the rest from 4 GiB up, so
+ * that [3 GiB, 4 GiB) is a hole where devices sit (the local APIC at 0xFEE00000), as on a PC.
+ * RAM is held in Java arrays of 64 MiB, allocated when first written (a large guest that touches
+ * little memory costs little, and the JVM never has to move gigabyte arrays; reads of an untouched
+ * array are zeros); accesses inside the first array take a fast path.
  *
  * <p>Accessors here do not check bounds; callers check with {@link #inBounds} and raise the
  * guest fault themselves. The memory also remembers which bytes hold decoded code, so that a
@@ -16,14 +20,24 @@ public final class GuestMemory {
     private static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle I64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /** Largest guest memory: one Java array. */
-    public static final long MAX_SIZE = 1L << 30;
+    /** Largest guest memory. */
+    public static final long MAX_SIZE = 4L << 30;
+    /** RAM past this address is placed from {@link #HIGH_START} on, leaving a hole for devices. */
+    public static final long HOLE_START = 3L << 30, HIGH_START = 4L << 30;
+    private static final int CHUNK_BITS = 26;
+    private static final long CHUNK_MASK = (1L << CHUNK_BITS) - 1;
 
+    /** RAM by physical address >> 30 (null in the hole and until first written). */
+    private final byte[][] chunks;
+    /** The length of each chunk (0 in the hole). */
+    private final int[] chunkLength;
+    /** The first chunk: every access below its end takes the fast path. */
     private final byte[] data;
     private final long size;
-    /** One bit per byte of memory: set while some vCPU's decoded block covers the byte. */
-    private final long[] codeBits;
-    /** Ranges marked in codeBits, as (start, length) pairs, so they can be cleared without a full sweep. */
+    private final long lowEnd, highEnd;
+    /** Per 4 KiB page, one bit per byte that some vCPU's decoded block covers (null: no code there). */
+    private final long[][] codePages;
+    /** Ranges marked in codePages, as (start, length) pairs, so they can be cleared without a full sweep. */
     private long[] marked = new long[64];
     private int markedCount;
     /**
@@ -38,110 +52,261 @@ public final class GuestMemory {
                     + (MAX_SIZE >> 20) + " MiB, got " + size + " bytes");
         }
         this.size = size;
-        this.data = new byte[(int) size];
-        this.codeBits = new long[(int) ((size + 63) >>> 6)];
+        this.lowEnd = Math.min(size, HOLE_START);
+        this.highEnd = size > HOLE_START ? HIGH_START + (size - HOLE_START) : HIGH_START;
+        int n = (int) ((size > HOLE_START ? highEnd - 1 : lowEnd - 1) >>> CHUNK_BITS) + 1;
+        this.chunks = new byte[n][];
+        this.chunkLength = new int[n];
+        for (long base = 0; base < lowEnd; base += 1L << CHUNK_BITS) {
+            chunkLength[(int) (base >>> CHUNK_BITS)] = (int) Math.min(1L << CHUNK_BITS, lowEnd - base);
+        }
+        for (long base = HIGH_START; base < highEnd; base += 1L << CHUNK_BITS) {
+            chunkLength[(int) (base >>> CHUNK_BITS)] = (int) Math.min(1L << CHUNK_BITS, highEnd - base);
+        }
+        this.data = chunks[0] = new byte[chunkLength[0]];
+        this.codePages = new long[(int) ((size > HOLE_START ? highEnd : lowEnd) >>> 12)][];
     }
 
+    /** The amount of RAM. */
     public long size() {
         return size;
     }
 
-    /** True when [addr, addr+len) lies inside memory (addr is treated as unsigned). */
+    /** One past the highest RAM address (above 4 GiB when there is more than 3 GiB of RAM). */
+    public long end() {
+        return size > HOLE_START ? highEnd : lowEnd;
+    }
+
+    /** The end of the RAM below the hole (the whole RAM up to 3 GiB). */
+    public long lowEnd() {
+        return lowEnd;
+    }
+
+    /** True when [addr, addr+len) is RAM (addr is treated as unsigned). */
     public boolean inBounds(long addr, int len) {
-        return addr >= 0 && addr <= size - len;
+        return contains(addr, len);
+    }
+
+    /** True when [addr, addr+len) is RAM, for lengths beyond an int. */
+    public boolean contains(long addr, long len) {
+        return len >= 0 && ((addr >= 0 && addr <= lowEnd - len) || (size > HOLE_START && addr >= HIGH_START && addr <= highEnd - len));
+    }
+
+    /** The array holding address a, allocated now if it was never written. */
+    private byte[] chunk(long a) {
+        int i = (int) (a >>> CHUNK_BITS);
+        byte[] c = chunks[i];
+        if (c == null) {
+            c = chunks[i] = new byte[chunkLength[i]];
+        }
+        return c;
+    }
+
+    private int slowRead8(long a) {
+        byte[] c = chunks[(int) (a >>> CHUNK_BITS)];
+        return c == null ? 0 : c[(int) (a & CHUNK_MASK)] & 0xFF;
+    }
+
+    /** A read outside the first array: one array access, or byte by byte across two arrays. */
+    private long slowRead(long a, int n) {
+        byte[] c = chunks[(int) (a >>> CHUNK_BITS)];
+        int off = (int) (a & CHUNK_MASK);
+        if (off <= (1 << CHUNK_BITS) - n) {
+            if (c == null) {
+                return 0;
+            }
+            return switch (n) {
+                case 8 -> (long) I64.get(c, off);
+                case 4 -> (int) I32.get(c, off) & 0xFFFF_FFFFL;
+                case 2 -> (short) I16.get(c, off) & 0xFFFF;
+                default -> c[off] & 0xFF;
+            };
+        }
+        long v = 0;
+        for (int k = 0; k < n; k++) {
+            v |= (long) slowRead8(a + k) << (8 * k);
+        }
+        return v;
+    }
+
+    private void slowWrite(long a, int n, long v) {
+        int off = (int) (a & CHUNK_MASK);
+        if (off <= (1 << CHUNK_BITS) - n) {
+            byte[] c = chunk(a);
+            switch (n) {
+                case 8 -> I64.set(c, off, v);
+                case 4 -> I32.set(c, off, (int) v);
+                case 2 -> I16.set(c, off, (short) v);
+                default -> c[off] = (byte) v;
+            }
+            return;
+        }
+        for (int k = 0; k < n; k++) {
+            long p = a + k;
+            chunk(p)[(int) (p & CHUNK_MASK)] = (byte) (v >>> (8 * k));
+        }
     }
 
     public int read8(long a) {
-        return data[(int) a] & 0xFF;
+        return a < data.length ? data[(int) a] & 0xFF : slowRead8(a);
     }
 
     public int read16(long a) {
-        return (short) I16.get(data, (int) a) & 0xFFFF;
+        return a <= data.length - 2 ? (short) I16.get(data, (int) a) & 0xFFFF : (int) slowRead(a, 2);
     }
 
     public long read32(long a) {
-        return (int) I32.get(data, (int) a) & 0xFFFF_FFFFL;
+        if (a <= data.length - 4) {
+            return (int) I32.get(data, (int) a) & 0xFFFF_FFFFL;
+        }
+        byte[] c = chunks[(int) (a >>> CHUNK_BITS)];
+        int off = (int) (a & CHUNK_MASK);
+        return c != null && off <= (1 << CHUNK_BITS) - 4 ? (int) I32.get(c, off) & 0xFFFF_FFFFL : slowRead(a, 4);
     }
 
     public long read64(long a) {
-        return (long) I64.get(data, (int) a);
+        if (a <= data.length - 8) {
+            return (long) I64.get(data, (int) a);
+        }
+        byte[] c = chunks[(int) (a >>> CHUNK_BITS)];
+        int off = (int) (a & CHUNK_MASK);
+        return c != null && off <= (1 << CHUNK_BITS) - 8 ? (long) I64.get(c, off) : slowRead(a, 8);
     }
 
     public void write8(long a, long v) {
         checkCode(a, 1);
-        data[(int) a] = (byte) v;
+        if (a < data.length) {
+            data[(int) a] = (byte) v;
+        } else {
+            slowWrite(a, 1, v);
+        }
     }
 
     public void write16(long a, long v) {
         checkCode(a, 2);
-        I16.set(data, (int) a, (short) v);
+        if (a <= data.length - 2) {
+            I16.set(data, (int) a, (short) v);
+        } else {
+            slowWrite(a, 2, v);
+        }
     }
 
     public void write32(long a, long v) {
         checkCode(a, 4);
-        I32.set(data, (int) a, (int) v);
+        if (a <= data.length - 4) {
+            I32.set(data, (int) a, (int) v);
+        } else {
+            slowWrite(a, 4, v);
+        }
     }
 
     public void write64(long a, long v) {
         checkCode(a, 8);
-        I64.set(data, (int) a, v);
+        if (a <= data.length - 8) {
+            I64.set(data, (int) a, v);
+            return;
+        }
+        byte[] c = chunks[(int) (a >>> CHUNK_BITS)];
+        int off = (int) (a & CHUNK_MASK);
+        if (c != null && off <= (1 << CHUNK_BITS) - 8) {
+            I64.set(c, off, v);
+        } else {
+            slowWrite(a, 8, v);
+        }
     }
 
     /** Bulk copy from outside (loaders, host-initiated writes). Marks code written if it overlaps code. */
     public void load(long addr, byte[] src, int off, int len) {
         if (!inBounds(addr, len)) {
-            throw new IndexOutOfBoundsException(String.format("[0x%x, 0x%x) is outside guest memory of 0x%x bytes",
-                    addr, addr + len, size));
+            throw new IndexOutOfBoundsException(String.format("[0x%x, 0x%x) is not guest RAM (0x%x bytes)", addr, addr + len, size));
         }
         checkCodeRange(addr, len);
-        System.arraycopy(src, off, data, (int) addr, len);
+        for (int done = 0; done < len; ) {
+            long p = addr + done;
+            int n = (int) Math.min(len - done, (1L << CHUNK_BITS) - (p & CHUNK_MASK));
+            System.arraycopy(src, off + done, chunk(p), (int) (p & CHUNK_MASK), n);
+            done += n;
+        }
     }
 
     /** Guest-to-guest copy used by REP MOVS when source and destination do not overlap harmfully. */
     public void copyWithin(long src, long dst, int len) {
         checkCodeRange(dst, len);
-        System.arraycopy(data, (int) src, data, (int) dst, len);
+        if (src + len <= data.length && dst + len <= data.length) {
+            System.arraycopy(data, (int) src, data, (int) dst, len);
+            return;
+        }
+        for (int k = 0; k < len; k++) { // across chunks (rare): forward, byte by byte
+            long d = dst + k;
+            chunk(d)[(int) (d & CHUNK_MASK)] = (byte) slowRead8(src + k);
+        }
     }
 
     public void fill(long addr, byte value, int len) {
         checkCodeRange(addr, len);
-        java.util.Arrays.fill(data, (int) addr, (int) addr + len, value);
+        for (int done = 0; done < len; ) {
+            long p = addr + done;
+            int n = (int) Math.min(len - done, (1L << CHUNK_BITS) - (p & CHUNK_MASK));
+            int o = (int) (p & CHUNK_MASK);
+            java.util.Arrays.fill(chunk(p), o, o + n, value);
+            done += n;
+        }
     }
 
+    /** A store of len (at most 8) bytes at a: if any of them is decoded code, every vCPU re-decodes. */
     private void checkCode(long a, int len) {
-        int bit = (int) a & 63;
-        int w = (int) (a >>> 6);
-        long bits = codeBits[w] >>> bit;
-        if (bit + len > 64 && w + 1 < codeBits.length) {
-            bits |= codeBits[w + 1] << (64 - bit);
-        }
-        if ((bits & ((1L << len) - 1)) != 0) {
+        long[] bits = codePages[(int) (a >>> 12)];
+        int off = (int) a & 0xFFF;
+        if (bits != null && anyMarked(bits, off, Math.min(len, 0x1000 - off))) {
             codeWritten();
+            return;
         }
+        if (off + len > 0x1000) {
+            long[] next = codePages[(int) (a >>> 12) + 1];
+            if (next != null && anyMarked(next, 0, off + len - 0x1000)) {
+                codeWritten();
+            }
+        }
+    }
+
+    private static boolean anyMarked(long[] bits, int off, int len) {
+        for (int k = off; k < off + len; k++) {
+            if ((bits[k >>> 6] & (1L << (k & 63))) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void checkCodeRange(long a, int len) {
-        for (long p = a, end = a + len; p < end; ) {
-            int w = (int) (p >>> 6);
-            if (codeBits[w] != 0) {
+        for (long page = a >>> 12, last = (a + Math.max(len, 1) - 1) >>> 12; page <= last; page++) {
+            if (codePages[(int) page] != null) {
                 codeWritten();
                 return;
             }
-            p = ((long) w + 1) << 6;
         }
     }
 
     /** Marks [addr, addr+len) as holding decoded code. */
     public void markCode(long addr, int len) {
-        long end = Math.min(addr + len, size);
+        long end = addr + len;
         for (long p = addr; p < end; p++) {
-            codeBits[(int) (p >>> 6)] |= 1L << (p & 63);
+            if (!inBounds(p, 1)) {
+                break;
+            }
+            int page = (int) (p >>> 12);
+            long[] bits = codePages[page];
+            if (bits == null) {
+                bits = codePages[page] = new long[64];
+            }
+            int k = (int) p & 0xFFF;
+            bits[k >>> 6] |= 1L << (k & 63);
         }
         if (markedCount * 2 == marked.length) {
             marked = java.util.Arrays.copyOf(marked, marked.length * 2);
         }
         marked[markedCount * 2] = addr;
-        marked[markedCount * 2 + 1] = end - addr;
+        marked[markedCount * 2 + 1] = len;
         markedCount++;
     }
 
@@ -149,9 +314,9 @@ public final class GuestMemory {
     private void codeWritten() {
         for (int i = 0; i < markedCount; i++) {
             long a = marked[i * 2];
-            long end = a + marked[i * 2 + 1];
-            for (long p = a; p < end; p++) {
-                codeBits[(int) (p >>> 6)] &= ~(1L << (p & 63));
+            for (long page = a >>> 12, last = (a + Math.max(marked[i * 2 + 1], 1) - 1) >>> 12; page <= last && page < codePages.length;
+                    page++) {
+                codePages[(int) page] = null;
             }
         }
         markedCount = 0;

@@ -96,7 +96,7 @@ public final class ElfLoader {
             if (memsz < filesz) {
                 throw new ProgramLoadException(String.format("%s: segment %d has p_memsz %d smaller than p_filesz %d", what, i, memsz, filesz));
             }
-            if (vaddr < 0 || memsz > mem.size() || vaddr > mem.size() - memsz) {
+            if (!mem.contains(vaddr, memsz)) {
                 throw new ProgramLoadException(String.format(
                         "%s: segment %d [0x%x, 0x%x) lies outside guest memory of %d MiB (0x%x bytes); raise guest.memory or relink",
                         what, i, vaddr, vaddr + memsz, mem.size() >> 20, mem.size()));

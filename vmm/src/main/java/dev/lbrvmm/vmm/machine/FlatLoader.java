@@ -14,7 +14,7 @@ public final class FlatLoader {
         if (file.length == 0) {
             throw new ProgramLoadException(path + " is empty: a flat binary needs at least one instruction");
         }
-        if (loadAddress < 0 || file.length > mem.size() || loadAddress > mem.size() - file.length) {
+        if (!mem.contains(loadAddress, file.length)) {
             throw new ProgramLoadException(String.format(
                     "%s (%d bytes) loaded at 0x%x does not fit in guest memory of %d MiB (0x%x bytes); raise guest.memory or lower guest.program.load-address",
                     path, file.length, loadAddress, mem.size() >> 20, mem.size()));

@@ -23,13 +23,14 @@ public final class FwCfg implements PortDevice {
     private byte[] current = new byte[0];
     private int offset;
 
-    public FwCfg(int cpus, long ramSize) {
+    /** @param ramEnd one past the highest RAM address (key 0x11, what kvm-unit-tests maps) */
+    public FwCfg(int cpus, long ramSize, long ramEnd) {
         items.put(SIGNATURE, "QEMU".getBytes(StandardCharsets.US_ASCII));
         items.put(ID, le(1, 4));
         items.put(RAM_SIZE, le(ramSize, 8));
         items.put(NB_CPUS, le(cpus, 2));
         items.put(MAX_CPUS, le(cpus, 2));
-        items.put(MAX_RAM, le(ramSize, 8));
+        items.put(MAX_RAM, le(ramEnd, 8));
         items.put(FILE_DIR, new byte[4]); // no files: a big-endian count of 0
     }
 

@@ -35,8 +35,8 @@ public record GuestSection(String name, long memory, int vcpus, ApStart apStart,
 
     static GuestSection from(ConfigReader r) throws GuestConfigException {
         long memory = r.bytes("guest.memory");
-        if (memory < (1 << 20) || memory > (1L << 30) || (memory & 0xFFF) != 0) {
-            throw r.bad("guest.memory", "must be a multiple of 4 KiB between 1 MiB and 1 GiB, got " + memory + " bytes");
+        if (memory < (1 << 20) || memory > (4L << 30) || (memory & 0xFFF) != 0) {
+            throw r.bad("guest.memory", "must be a multiple of 4 KiB between 1 MiB and 4 GiB, got " + memory + " bytes");
         }
         OptionalLong sp = r.isNull("guest.stack-pointer") ? OptionalLong.empty() : OptionalLong.of(r.number("guest.stack-pointer"));
         return new GuestSection(r.string("guest.name"), memory, r.intIn("guest.vcpus", 1, 64),

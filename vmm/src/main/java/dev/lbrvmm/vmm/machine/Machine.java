@@ -72,6 +72,12 @@ public final class Machine implements AutoCloseable {
         }
         Host host = new Host(cfg.host().cpus(), cfg.host().cpuModel(), cfg.host().timeSlice());
         Kvm kvm = new Kvm(host);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (cfg.guest().memory() > heap - (256L << 20)) {
+            throw new MachineException(String.format("guest.memory of %d MiB does not fit in this JVM's heap of %d MiB; give the JVM more"
+                    + " (for example JAVA_TOOL_OPTIONS=-Xmx%dg ./lbrvmm ...)", cfg.guest().memory() >> 20, heap >> 20,
+                    (cfg.guest().memory() >> 30) + 2));
+        }
         Vm vm = kvm.createVm(cfg.guest().memory());
         vm.setLbrPolicy(cfg.kvm().lbrPolicy());
         vm.setCosts(cfg.kvm().costs());
@@ -195,7 +201,7 @@ public final class Machine implements AutoCloseable {
         for (Vcpu v : vm.vcpus()) {
             v.attachLocalApic(unclaimed);
         }
-        io.attach(FwCfg.SELECTOR, 2, new FwCfg(cfg.guest().vcpus(), vm.memory().size()));
+        io.attach(FwCfg.SELECTOR, 2, new FwCfg(cfg.guest().vcpus(), vm.memory().size(), vm.memory().end()));
         Pic8259 pic = new Pic8259();
         io.attach(Pic8259.MASTER, 2, pic);
         io.attach(Pic8259.SLAVE, 2, pic);
@@ -204,9 +210,9 @@ public final class Machine implements AutoCloseable {
 
     /** Identity page tables for guest.paging = identity: PML4, PDPT, then one PD per GiB, 2 MiB pages. */
     private static long identityPageTables(GuestMemory mem, LoadedProgram program) throws MachineException {
-        long gib = (mem.size() + (1L << 30) - 1) >> 30;
+        long gib = (mem.end() + (1L << 30) - 1) >> 30;
         long size = (2 + gib) * 4096;
-        long base = (mem.size() - size) & ~0xFFFL;
+        long base = (mem.lowEnd() - size) & ~0xFFFL;
         if (base < program.end()) {
             throw new MachineException("guest.paging = identity: no room for the page tables above the program; raise guest.memory");
         }
@@ -223,7 +229,7 @@ public final class Machine implements AutoCloseable {
     }
 
     private static void setupRegisters(GuestConfig cfg, Vm vm, LoadedProgram program) throws MachineException {
-        long top = vm.memory().size();
+        long top = vm.memory().lowEnd();
         if (cfg.guest().paging() == GuestSection.Paging.IDENTITY) {
             top = identityPageTables(vm.memory(), program);
             for (Vcpu v : vm.vcpus()) {

@@ -73,7 +73,7 @@ public final class MultibootLoader {
         if (module != null) {
             moduleStart = (end + 0xFFF) & ~0xFFFL;
             moduleEnd = moduleStart + module.bytes().length;
-            if (moduleEnd > mem.size()) {
+            if (!mem.contains(moduleStart, module.bytes().length)) {
                 throw new ProgramLoadException(String.format("module %s (%d bytes) does not fit in guest memory above the kernel"
                         + " (0x%x..0x%x); raise guest.memory", module.name(), module.bytes().length, moduleStart, mem.size()));
             }
@@ -161,7 +161,7 @@ public final class MultibootLoader {
     }
 
     private static void place(String what, String part, long start, long end, GuestMemory mem) throws ProgramLoadException {
-        if (end > mem.size()) {
+        if (!mem.contains(start, end - start)) {
             throw new ProgramLoadException(String.format("%s: %s [0x%x, 0x%x) lies outside guest memory of %d MiB; raise guest.memory",
                     what, part, start, end, mem.size() >> 20));
         }
@@ -180,12 +180,14 @@ public final class MultibootLoader {
         int flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | (module != null ? MBI_MODS : 0);
         mem.write32(INFO_ADDRESS, flags);
         mem.write32(INFO_ADDRESS + 4, LOW_MEMORY >> 10);
-        mem.write32(INFO_ADDRESS + 8, Math.min((mem.size() - 0x100000) >> 10, 0xFFFF_FFFFL));
+        mem.write32(INFO_ADDRESS + 8, (mem.lowEnd() - 0x100000) >> 10); // KiB from 1 MiB to the first hole
         mem.write32(INFO_ADDRESS + 12, 0xFFFF_FFFFL); // boot_device: none
         mem.write32(INFO_ADDRESS + 16, CMDLINE);
         mem.load(CMDLINE, cmd, 0, cmd.length);
-        // Memory map: low memory and everything above 1 MiB is RAM (type 1).
-        long[][] ranges = {{0, LOW_MEMORY}, {0x100000, mem.size() - 0x100000}};
+        // Memory map (type 1 = RAM): low memory, 1 MiB to the hole below 4 GiB, and what lies above 4 GiB.
+        long[][] ranges = mem.end() > mem.lowEnd()
+                ? new long[][] {{0, LOW_MEMORY}, {0x100000, mem.lowEnd() - 0x100000}, {GuestMemory.HIGH_START, mem.end() - GuestMemory.HIGH_START}}
+                : new long[][] {{0, LOW_MEMORY}, {0x100000, mem.lowEnd() - 0x100000}};
         long p = MMAP;
         for (long[] r : ranges) {
             mem.write32(p, 20);

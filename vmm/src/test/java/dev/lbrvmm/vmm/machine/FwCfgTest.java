@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 
 /** QEMU's fw_cfg legacy port interface as kvm-unit-tests reads it (fwcfg_get_u16/u64). */
 class FwCfgTest {
-    private final FwCfg fw = new FwCfg(2, 128L << 20);
+    private final FwCfg fw = new FwCfg(2, 128L << 20, 128L << 20);
 
     private long read(int key, int bytes) {
         fw.out(FwCfg.SELECTOR, 2, key);

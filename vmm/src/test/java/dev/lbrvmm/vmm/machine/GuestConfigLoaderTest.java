@@ -135,7 +135,9 @@ class GuestConfigLoaderTest {
         Path f = write("range.conf", "guest.vcpus = 0\n");
         assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of())).hasMessageContaining("range.conf:1")
                 .hasMessageContaining("guest.vcpus must be between 1 and 64, got 0");
-        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("guest.memory=3G"))).hasMessageContaining("guest.memory");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("guest.memory=5G"))).hasMessageContaining("guest.memory")
+                .hasMessageContaining("between 1 MiB and 4 GiB");
+        assertThat(GuestConfigLoader.load(null, List.of("guest.memory=3G")).guest().memory()).as("up to 4 GiB since Multiboot kernels").isEqualTo(3L << 30);
         assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("host.time-slice=0"))).hasMessageContaining("host.time-slice");
     }
 
