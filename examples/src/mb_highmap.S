@@ -16,24 +16,20 @@ high:
         lea 0(%rip), %rdi               # where the code runs now
         mov %rdi, where(%rip)
         movq $0x5a5a, counter(%rip)     # a store through the alias
-        lea msg_at(%rip), %rsi          # (an alias address too)
-        call puts
-        mov where(%rip), %rdi
-        call puthex
+        print_str msg_at                # (an alias address too)
+        print_hex where(%rip)
         lea counter(%rip), %rax
         sub $ALIAS, %rax
         cmpq $0x5a5a, (%rax)            # the same physical bytes through the identity map
         jne 1f
-        lea msg_ok(%rip), %rsi
-        call puts
+        print_str msg_ok
         lea back(%rip), %rax            # back to identity before returning (the caller is there)
         sub $ALIAS, %rax
         jmp *%rax
 back:
         xor %eax, %eax
         ret
-1:      lea msg_fail(%rip), %rsi
-        call puts
+1:      print_str msg_fail
         mov $1, %eax
         ret
 

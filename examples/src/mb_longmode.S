@@ -4,23 +4,18 @@
         .text
         .code64
 main64:
-        lea msg_hello(%rip), %rsi
-        call puts
+        print_str msg_hello
         mov mb_magic(%rip), %edi
         call puthex
-        lea msg_cmdline(%rip), %rsi
-        call puts
+        print_str msg_cmdline
         mov mbi_ptr(%rip), %ebx
         testl $4, (%rbx)                # flags bit 2: cmdline present
         jz 1f
         mov 16(%rbx), %esi
         call puts
-1:      lea msg_cr0(%rip), %rsi
-        call puts
-        mov %cr0, %rdi
-        call puthex
-        lea msg_efer(%rip), %rsi
-        call puts
+1:      print_str msg_cr0
+        print_hex %cr0
+        print_str msg_efer
         mov $0xC0000080, %ecx
         rdmsr
         mov %eax, %edi

@@ -23,21 +23,15 @@ main64:
         mov 0x10, %rbx                  # the same bytes through the identity map
         cmp $0x1234, %rbx
         jne fail
-        lea msg_ok(%rip), %rsi
-        call puts
-        mov fault_cr2(%rip), %rdi
-        call puthex
-        lea msg_err(%rip), %rsi
-        call puts
-        mov fault_err(%rip), %rdi
-        call puthex
-        lea msg_end(%rip), %rsi
-        call puts
+        print_str msg_ok
+        print_hex fault_cr2(%rip)
+        print_str msg_err
+        print_hex fault_err(%rip)
+        print_str msg_end
         xor %eax, %eax
         ret
 fail:
-        lea msg_fail(%rip), %rsi
-        call puts
+        print_str msg_fail
         mov $1, %eax
         ret
 

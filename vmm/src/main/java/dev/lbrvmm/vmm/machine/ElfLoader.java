@@ -149,21 +149,30 @@ public final class ElfLoader {
                 int info = file[(int) p + 4] & 0xF;
                 long value = b.getLong((int) p + 8);
                 long symSize = b.getLong((int) p + 16);
-                if ((info != STT_FUNC && info != STT_OBJECT && info != 0) || name <= 0 || name >= strSize || value == 0) {
-                    continue;
-                }
-                int s = (int) (strOff + name);
-                int e = s;
-                while (e < strOff + strSize && file[e] != 0) {
-                    e++;
-                }
-                String n = new String(file, s, e - s, StandardCharsets.UTF_8);
-                if (!n.isEmpty() && !n.startsWith(".") && !n.startsWith("$")) {
-                    out.add(new LoadedProgram.Symbol(n, value, symSize));
-                }
+                addSymbol(out, file, strOff, strSize, name, info, value, symSize);
             }
         }
         out.sort(Comparator.comparingLong(LoadedProgram.Symbol::address));
         return List.copyOf(out);
+    }
+
+    /**
+     * Adds one .symtab entry if it is a named function, object or untyped symbol with an address
+     * (ELF32 and ELF64 tables share this rule); section and local-label names are skipped.
+     */
+    static void addSymbol(List<LoadedProgram.Symbol> out, byte[] file, long strOff, long strSize, long name, int type, long value,
+            long size) {
+        if ((type != STT_FUNC && type != STT_OBJECT && type != 0) || name <= 0 || name >= strSize || value == 0) {
+            return;
+        }
+        int s = (int) (strOff + name);
+        int e = s;
+        while (e < strOff + strSize && file[e] != 0) {
+            e++;
+        }
+        String n = new String(file, s, e - s, StandardCharsets.UTF_8);
+        if (!n.isEmpty() && !n.startsWith(".") && !n.startsWith("$")) {
+            out.add(new LoadedProgram.Symbol(n, value, size));
+        }
     }
 }

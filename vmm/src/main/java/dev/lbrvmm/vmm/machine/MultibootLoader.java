@@ -244,19 +244,7 @@ public final class MultibootLoader {
                 long name = u32(b, (int) p);
                 long value = u32(b, (int) p + 4);
                 long symSize = u32(b, (int) p + 8);
-                int type = file[(int) p + 12] & 0xF;
-                if ((type != 1 && type != 2 && type != 0) || name == 0 || name >= strSize || value == 0) {
-                    continue;
-                }
-                int s = (int) (strOff + name);
-                int e = s;
-                while (e < strOff + strSize && file[e] != 0) {
-                    e++;
-                }
-                String n = new String(file, s, e - s, StandardCharsets.UTF_8);
-                if (!n.isEmpty() && !n.startsWith(".") && !n.startsWith("$")) {
-                    out.add(new LoadedProgram.Symbol(n, value, symSize));
-                }
+                ElfLoader.addSymbol(out, file, strOff, strSize, name, file[(int) p + 12] & 0xF, value, symSize);
             }
         }
         out.sort(Comparator.comparingLong(LoadedProgram.Symbol::address));

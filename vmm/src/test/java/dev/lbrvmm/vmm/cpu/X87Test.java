@@ -13,6 +13,15 @@ class X87Test {
         return h;
     }
 
+    /** Runs every instruction of {@code hex} (space-separated) with {@code doubles} at DATA, DATA + 8, ... */
+    private static CpuHarness exec(String hex, double... doubles) {
+        CpuHarness h = harness(hex);
+        for (int i = 0; i < doubles.length; i++) {
+            put(h, DATA + 8L * i, doubles[i]);
+        }
+        return h.run(hex.trim().split("\\s+").length);
+    }
+
     private static double f64(CpuHarness h, long a) {
         return Double.longBitsToDouble(h.read64(a));
     }
@@ -24,11 +33,7 @@ class X87Test {
     @Test
     void loadArithmeticStoreAndPop() {
         // fldl (%rbx); faddl 8(%rbx); fmull 16(%rbx); fstpl 24(%rbx)
-        CpuHarness h = harness("dd03 dc4308 dc4b10 dd5b18");
-        put(h, DATA, 1.5);
-        put(h, DATA + 8, 2.25);
-        put(h, DATA + 16, -2.0);
-        h.run(4);
+        CpuHarness h = exec("dd03 dc4308 dc4b10 dd5b18", 1.5, 2.25, -2.0);
         assertThat(f64(h, DATA + 24)).isEqualTo(-7.5);
         assertThat(h.cpu.x87.empty).as("stack empty again").isEqualTo(0xFF);
     }
@@ -36,20 +41,13 @@ class X87Test {
     @Test
     void reversedAndPoppingFormsFollowTheSdm() {
         // fldl (%rbx) [a=8]; fldl 8(%rbx) [b=2]; fsubrp %st,%st(1) (DE E1: ST1 = ST0 - ST1 = 2 - 8); fstpl 16(%rbx)
-        CpuHarness h = harness("dd03 dd4308 dee1 dd5b10");
-        put(h, DATA, 8);
-        put(h, DATA + 8, 2);
-        h.run(4);
+        CpuHarness h = exec("dd03 dd4308 dee1 dd5b10", 8, 2);
         assertThat(f64(h, DATA + 16)).isEqualTo(-6);
         // fldl (%rbx) [8]; fldl 8(%rbx) [2]; fdivp %st,%st(1) (DE F9: ST1 = ST1 / ST0 = 8 / 2); fstpl
-        CpuHarness d = harness("dd03 dd4308 def9 dd5b10");
-        put(d, DATA, 8);
-        put(d, DATA + 8, 2);
-        d.run(4);
+        CpuHarness d = exec("dd03 dd4308 def9 dd5b10", 8, 2);
         assertThat(f64(d, DATA + 16)).isEqualTo(4);
         // fld1; fldz; fxch; fstpl 16(%rbx) -> 1 (was below); fstpl 24(%rbx) -> 0
-        CpuHarness x = harness("d9e8 d9ee d9c9 dd5b10 dd5b18");
-        x.run(5);
+        CpuHarness x = exec("d9e8 d9ee d9c9 dd5b10 dd5b18");
         assertThat(f64(x, DATA + 16)).isEqualTo(1);
         assertThat(f64(x, DATA + 24)).isEqualTo(0);
     }
@@ -70,32 +68,21 @@ class X87Test {
         assertThat(r.read64(DATA + 8)).isEqualTo(-2);
         assertThat(r.read64(DATA + 24)).isEqualTo(-2);
         // fldl (%rbx) = 1e30; fistpll -> integer indefinite
-        CpuHarness big = harness("dd03 df7b08");
-        put(big, DATA, 1e30);
-        big.run(2);
+        CpuHarness big = exec("dd03 df7b08", 1e30);
         assertThat(big.read64(DATA + 8)).isEqualTo(Long.MIN_VALUE);
     }
 
     @Test
     void comparisonsSetEflagsOrTheConditionCodes() {
         // fldl 8(%rbx) [2]; fldl (%rbx) [1]; fucomip %st(1),%st -> 1 < 2: CF
-        CpuHarness h = harness("dd4308 dd03 dfe9");
-        put(h, DATA, 1);
-        put(h, DATA + 8, 2);
-        h.run(3);
+        CpuHarness h = exec("dd4308 dd03 dfe9", 1, 2);
         assertThat(h.flag(Cpu.CF)).isTrue();
         assertThat(h.flag(Cpu.ZF)).isFalse();
         // with a NaN: unordered -> ZF, PF, CF
-        CpuHarness n = harness("dd4308 dd03 dfe9");
-        put(n, DATA, Double.NaN);
-        put(n, DATA + 8, 2);
-        n.run(3);
+        CpuHarness n = exec("dd4308 dd03 dfe9", Double.NaN, 2);
         assertThat(n.flag(Cpu.ZF) && n.flag(Cpu.PF) && n.flag(Cpu.CF)).isTrue();
         // fldl (%rbx) [3]; fcoml 8(%rbx) [3]; fnstsw %ax -> C3 (equal)
-        CpuHarness s = harness("dd03 dc5308 dfe0");
-        put(s, DATA, 3);
-        put(s, DATA + 8, 3);
-        s.run(3);
+        CpuHarness s = exec("dd03 dc5308 dfe0", 3, 3);
         assertThat(s.r(Cpu.RAX) & (X87.SW_C3 | X87.SW_C2 | X87.SW_C0)).isEqualTo(X87.SW_C3);
         assertThat((s.r(Cpu.RAX) >> 11) & 7).as("TOP after one push").isEqualTo(7);
     }
@@ -103,10 +90,7 @@ class X87Test {
     @Test
     void fcmovMovesOnTheEflagsCondition() {
         // stc; fldl (%rbx) [1]; fldl 8(%rbx) [2]; fcmovb %st(1),%st -> ST0 = 1; fstpl 16(%rbx)
-        CpuHarness h = harness("f9 dd03 dd4308 dac1 dd5b10");
-        put(h, DATA, 1);
-        put(h, DATA + 8, 2);
-        h.run(5);
+        CpuHarness h = exec("f9 dd03 dd4308 dac1 dd5b10", 1, 2);
         assertThat(f64(h, DATA + 16)).isEqualTo(1);
     }
 
