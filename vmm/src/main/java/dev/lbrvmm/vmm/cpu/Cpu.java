@@ -279,7 +279,7 @@ public final class Cpu {
         sel[seg] = value & 0xFFFF;
         int old = cpl;
         cpl = sel[CS] & 3;
-        if (cpl != old) {
+        if (cpl != old && paging.enabled) {
             paging.flush(); // the TLB caches what the current CPL may access
         }
     }

@@ -56,8 +56,8 @@ final class Interrupts {
         if (vector != Vector.DF && deliver(c, Vector.DF, true, 0, in.rip, in.rip)) {
             return;
         }
-        tripleFault(c, vector, in.rip, address,
-                c.idtLoaded ? "its IDT entry is missing or invalid" : "no IDT is loaded (LIDT never ran)");
+        tripleFault(c, vector, in.rip, address, c.mode32 ? "delivery in 32-bit protected mode is not modelled (only 64-bit IDT gates)"
+                : c.idtLoaded ? "its IDT entry is missing or invalid" : "no IDT is loaded (LIDT never ran)");
     }
 
     private static void tripleFault(Cpu c, int vector, long at, long address, String why) {

@@ -69,6 +69,6 @@ class ProtectedModeTest {
         put(0x1000, "0f011500310000 ea002000000800");
         cpu.enterProtectedMode32(0x1000, 0, 0);
         assertThat(cpu.run(100)).isEqualTo(CpuExit.SHUTDOWN);
-        assertThat(cpu.shutdownReason()).contains("#GP").contains("no IDT");
+        assertThat(cpu.shutdownReason()).contains("#GP").contains("32-bit protected mode is not modelled");
     }
 }
