@@ -25,7 +25,19 @@ final class ControlFlow {
     }
 
     static void jmpIndirect(Cpu c, Insn in) {
-        taken(c, in, c.readRm(in), BranchKind.K_NEAR_IND_JMP);
+        taken(c, in, canonicalTarget(c.readRm(in)), BranchKind.K_NEAR_IND_JMP);
+    }
+
+    /**
+     * An indirect branch target must be canonical: otherwise #GP at the branch itself (its RIP,
+     * nothing retired, no LBR record), not #PF at the target (SDM: JMP/CALL/RET "If the target
+     * offset is not canonical"). 32-bit targets are zero-extended and always canonical.
+     */
+    static long canonicalTarget(long t) {
+        if ((t << 16 >> 16) != t) {
+            throw CpuFault.gp();
+        }
+        return t;
     }
 
     static void callRel(Cpu c, Insn in) {
@@ -34,15 +46,15 @@ final class ControlFlow {
     }
 
     static void callIndirect(Cpu c, Insn in) {
-        long t = c.readRm(in);
+        long t = canonicalTarget(c.readRm(in));
         c.push(in.next, in.size);
         taken(c, in, t, BranchKind.K_NEAR_IND_CALL);
     }
 
     /** RET and RET imm16 (which releases imm16 bytes of arguments). */
     static void ret(Cpu c, Insn in) {
-        long t = c.pop(in.size);
-        c.r[Cpu.RSP] += in.imm;
+        long t = canonicalTarget(c.load(c.stackAddress(c.r[Cpu.RSP]), in.size)); // RSP changes only if the return can happen
+        c.r[Cpu.RSP] += in.size + in.imm;
         taken(c, in, t, BranchKind.K_NEAR_RET);
     }
 
@@ -136,7 +148,7 @@ final class ControlFlow {
     static final Handler JMP_R = new Handler() {
         @Override
         void exec(Cpu c, Insn in) {
-            taken(c, in, c.r[in.rm], BranchKind.K_NEAR_IND_JMP);
+            taken(c, in, canonicalTarget(c.r[in.rm]), BranchKind.K_NEAR_IND_JMP);
         }
     };
     static final Handler CALL_REL = new Handler() {
@@ -149,7 +161,7 @@ final class ControlFlow {
     static final Handler RET = new Handler() {
         @Override
         void exec(Cpu c, Insn in) {
-            taken(c, in, c.pop(8), BranchKind.K_NEAR_RET);
+            ret(c, in);
         }
     };
 }

@@ -784,6 +784,9 @@ public final class Cpu {
 
     /** Outside RAM: MMIO under architectural control (all ones without a bus), else #PF as before paging existed. */
     private long outsideRam(long p, int size, long linear, boolean write, long v) {
+        if (!isCanonical(linear)) {
+            throw CpuFault.gp(); // a non-canonical data address is #GP(0), never #PF
+        }
         if (!architectural) {
             throw pageFault(linear, write);
         }
@@ -828,16 +831,26 @@ public final class Cpu {
     }
 
     void push(long v, int size) {
-        long sp = r[RSP] - size;
+        long sp = stackAddress(r[RSP] - size);
         store(sp, size, v);
         r[RSP] = sp;
     }
 
     long pop(int size) {
-        long v = load(r[RSP], size);
+        long v = load(stackAddress(r[RSP]), size);
         r[RSP] += size;
         return v;
     }
+
+    /** A stack address: a non-canonical one raises #SS(0), not #GP or #PF (SDM: PUSH/POP in 64-bit mode). */
+    long stackAddress(long a) {
+        if ((a << 16 >> 16) != a) {
+            throw STACK_FAULT;
+        }
+        return a;
+    }
+
+    private static final CpuFault STACK_FAULT = new CpuFault(Vector.SS, 0, 0);
 
     // ------------------------------------------------------------------ branches
 

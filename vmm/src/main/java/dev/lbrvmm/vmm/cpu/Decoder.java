@@ -33,6 +33,8 @@ public final class Decoder {
     private long pos;
     private int rex;
     private boolean ripRel;
+    /** A LOCK (F0) prefix was seen. */
+    private boolean lock;
 
     private static final class FetchFault extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -128,8 +130,12 @@ public final class Decoder {
         pos = rip;
         rex = 0;
         ripRel = false;
+        lock = false;
         try {
             decodeInto(d);
+            if (lock && !lockable(d)) {
+                d.op = Op.UD; // SDM: LOCK on an instruction or operand form that cannot be locked is #UD
+            }
             d.len = (int) (pos - rip);
             d.next = rip + d.len;
             if (ripRel && !mode32) {
@@ -178,9 +184,10 @@ public final class Decoder {
                 }
                 case 0xF2 -> rep = StringOps.REPNE;
                 case 0xF3 -> rep = StringOps.REP;
+                case 0xF0 -> lock = true;
                 case 0x64 -> d.seg = 1;
                 case 0x65 -> d.seg = 2;
-                default -> { } // CS/SS/DS/ES are null segments in 64-bit mode; LOCK is a no-op here
+                default -> { } // CS/SS/DS/ES are null segments in 64-bit mode
             }
             if (!isLegacyPrefix(b)) {
                 break;
@@ -371,6 +378,19 @@ public final class Decoder {
             }
             default -> d.op = Op.UD;
         }
+    }
+
+    /** The read-modify-write forms with a memory destination that accept LOCK (SDM vol. 2, LOCK). */
+    private static boolean lockable(Insn d) {
+        if (!d.mem) {
+            return false;
+        }
+        return switch (d.op) {
+            case Op.ALU_RM_R, Op.ALU_RM_I -> d.ext != Arithmetic.CMP;
+            case Op.INC, Op.DEC, Op.NEG, Op.NOT, Op.XCHG, Op.XADD, Op.CMPXCHG -> true;
+            case Op.BT_R, Op.BT_I -> d.ext != BitOps.BT;
+            default -> false;
+        };
     }
 
     private static boolean isLegacyPrefix(int b) {

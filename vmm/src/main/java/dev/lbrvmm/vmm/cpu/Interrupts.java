@@ -134,6 +134,7 @@ final class Interrupts {
         long newFlags = c.load(sp + 2L * size, size);
         long newRsp = c.load(sp + 3L * size, size);
         long newSs = c.load(sp + 4L * size, size) & 0xFFFF;
+        ControlFlow.canonicalTarget(newRip);
         c.branch(in.rip, newRip, BranchKind.K_FAR);
         long mask = c.cpl() == 0 ? Cpu.POPF_MASK | RF : Cpu.POPF_MASK & ~(IF | IOPL);
         c.setRflags((c.rflags() & ~mask) | (newFlags & mask));

@@ -99,6 +99,9 @@ final class Shifts {
         int size = in.size;
         int count = (int) (in.ext == COUNT_IMM ? in.imm : c.r[Cpu.RCX]) & (size == 8 ? 63 : 31);
         if (count == 0) {
+            if (!in.mem && size == 4) {
+                c.r[in.rm] &= 0xFFFF_FFFFL; // the 32-bit destination is still written: bits 63:32 cleared
+            }
             return;
         }
         int bits = size * 8;
