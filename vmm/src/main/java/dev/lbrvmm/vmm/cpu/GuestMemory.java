@@ -242,13 +242,16 @@ public final class GuestMemory {
         }
     }
 
-    public void fill(long addr, byte value, int len) {
+    /** Fills [addr, addr + len) (callers check it is RAM); zeros into never-written arrays allocate nothing. */
+    public void fill(long addr, byte value, long len) {
         checkCodeRange(addr, len);
-        for (int done = 0; done < len; ) {
+        for (long done = 0; done < len; ) {
             long p = addr + done;
             int n = (int) Math.min(len - done, (1L << CHUNK_BITS) - (p & CHUNK_MASK));
             int o = (int) (p & CHUNK_MASK);
-            java.util.Arrays.fill(chunk(p), o, o + n, value);
+            if (value != 0 || chunks[(int) (p >>> CHUNK_BITS)] != null) {
+                java.util.Arrays.fill(chunk(p), o, o + n, value);
+            }
             done += n;
         }
     }
@@ -278,7 +281,7 @@ public final class GuestMemory {
         return false;
     }
 
-    private void checkCodeRange(long a, int len) {
+    private void checkCodeRange(long a, long len) {
         for (long page = a >>> 12, last = (a + Math.max(len, 1) - 1) >>> 12; page <= last; page++) {
             if (codePages[(int) page] != null) {
                 codeWritten();

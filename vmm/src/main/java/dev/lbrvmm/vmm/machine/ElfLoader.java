@@ -66,7 +66,7 @@ public final class ElfLoader {
         if (phnum == 0) {
             throw new ProgramLoadException(what + " has no program headers, so nothing to load");
         }
-        if (phentsize < 56 || phoff < 0 || phoff + (long) phnum * phentsize > file.length) {
+        if (phentsize < 56 || !fits(phoff, (long) phnum * phentsize, file.length)) {
             throw new ProgramLoadException(what + ": program header table (offset " + phoff + ", " + phnum + " entries of "
                     + phentsize + " bytes) lies outside the " + file.length + "-byte file");
         }
@@ -89,7 +89,7 @@ public final class ElfLoader {
             long vaddr = b.getLong(at + 16);
             long filesz = b.getLong(at + 32);
             long memsz = b.getLong(at + 40);
-            if (filesz < 0 || off < 0 || off + filesz > file.length) {
+            if (!fits(off, filesz, file.length)) {
                 throw new ProgramLoadException(String.format("%s: segment %d's file data [%d, %d) runs past the end of the %d-byte file (truncated?)",
                         what, i, off, off + filesz, file.length));
             }
@@ -103,7 +103,7 @@ public final class ElfLoader {
             }
             mem.load(vaddr, file, (int) off, (int) filesz);
             if (memsz > filesz) {
-                mem.fill(vaddr + filesz, (byte) 0, (int) (memsz - filesz));
+                mem.fill(vaddr + filesz, (byte) 0, memsz - filesz);
             }
             lo = Math.min(lo, vaddr);
             hi = Math.max(hi, vaddr + memsz);
@@ -120,10 +120,18 @@ public final class ElfLoader {
         return new LoadedProgram(path, entry, lo, hi, true, symbols(b, file, shoff, shentsize, shnum));
     }
 
+    /**
+     * True when [off, off + len) lies inside a file of {@code total} bytes, without overflow: offsets
+     * and sizes come from the file and may be anything up to 2^64 - 1.
+     */
+    static boolean fits(long off, long len, long total) {
+        return off >= 0 && len >= 0 && off <= total && len <= total - off;
+    }
+
     /** Function and object symbols from .symtab; a missing or malformed table just yields none. */
     private static List<LoadedProgram.Symbol> symbols(ByteBuffer b, byte[] file, long shoff, int shentsize, int shnum) {
         List<LoadedProgram.Symbol> out = new ArrayList<>();
-        if (shoff <= 0 || shentsize < 64 || shoff + (long) shnum * shentsize > file.length) {
+        if (shoff <= 0 || shentsize < 64 || !fits(shoff, (long) shnum * shentsize, file.length)) {
             return out;
         }
         for (int i = 0; i < shnum; i++) {
@@ -135,13 +143,13 @@ public final class ElfLoader {
             long size = b.getLong(sh + 32);
             int link = b.getInt(sh + 40);
             long entsize = b.getLong(sh + 56);
-            if (entsize < 24 || link < 0 || link >= shnum || off < 0 || off + size > file.length) {
+            if (entsize < 24 || link < 0 || link >= shnum || !fits(off, size, file.length)) {
                 continue;
             }
             int strSh = (int) (shoff + (long) link * shentsize);
             long strOff = b.getLong(strSh + 24);
             long strSize = b.getLong(strSh + 32);
-            if (strOff < 0 || strOff + strSize > file.length) {
+            if (!fits(strOff, strSize, file.length)) {
                 continue;
             }
             for (long p = off; p + 24 <= off + size; p += entsize) {

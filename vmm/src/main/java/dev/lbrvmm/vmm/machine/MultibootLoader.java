@@ -106,7 +106,7 @@ public final class MultibootLoader {
         place(what, "the image", loadAddr, end, mem);
         mem.load(loadAddr, file, (int) fileStart, (int) size);
         if (end > loadAddr + size) {
-            mem.fill(loadAddr + size, (byte) 0, (int) (end - loadAddr - size));
+            mem.fill(loadAddr + size, (byte) 0, end - loadAddr - size);
         }
         if (entry < loadAddr || entry >= end) {
             throw new ProgramLoadException(String.format("%s: Multiboot entry_addr 0x%x lies outside the loaded image", what, entry));
@@ -146,7 +146,7 @@ public final class MultibootLoader {
             place(what, "segment " + i, paddr, paddr + memsz, mem);
             mem.load(paddr, file, (int) off, (int) filesz);
             if (memsz > filesz) {
-                mem.fill(paddr + filesz, (byte) 0, (int) (memsz - filesz));
+                mem.fill(paddr + filesz, (byte) 0, memsz - filesz);
             }
             lo = Math.min(lo, paddr);
             hi = Math.max(hi, paddr + memsz);

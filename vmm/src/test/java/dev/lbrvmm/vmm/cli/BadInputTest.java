@@ -59,6 +59,18 @@ class BadInputTest {
     }
 
     @Test
+    void offsetsNearTwoToTheSixtyThreeAreErrorsNotOverflows() throws Exception {
+        byte[] ph = exampleElf();
+        java.nio.ByteBuffer.wrap(ph).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(32, 0x7FFF_FFFF_FFFF_FFF0L); // e_phoff
+        assertCleanError(CliRunner.run("run", "--kernel", file("phoff.elf", ph).toString()), "phoff.elf", "program header table");
+        byte[] seg = exampleElf();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(seg).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int phoff = (int) b.getLong(32);
+        b.putLong(phoff + 8, 0x7FFF_FFFF_FFFF_FF00L); // the first segment's p_offset
+        assertCleanError(CliRunner.run("run", "--kernel", file("poff.elf", seg).toString()), "poff.elf", "runs past the end");
+    }
+
+    @Test
     void thirtyTwoBitWrongMachineAndPositionIndependentElf() throws Exception {
         byte[] elf32 = exampleElf();
         elf32[4] = 1;
