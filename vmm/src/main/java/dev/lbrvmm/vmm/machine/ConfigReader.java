@@ -68,11 +68,29 @@ final class ConfigReader {
         return config.getBoolean(path);
     }
 
-    long bytes(String path) {
+    /** A size: an integer number of bytes, or a string with a unit ("64M"); fractions are refused. */
+    long bytes(String path) throws GuestConfigException {
+        ConfigValue v = value(path);
+        if (v.valueType() == ConfigValueType.NUMBER) {
+            return wholeNumber(path);
+        }
+        if (v.valueType() == ConfigValueType.STRING && ((String) v.unwrapped()).contains(".")) {
+            throw bad(path, "must be a whole number of bytes or units (such as 64M or 1536M), got '" + v.unwrapped() + "'");
+        }
         return config.getBytes(path);
     }
 
+    /** A number that must be an integer: Typesafe Config would truncate 2.9 to 2 without a word. */
+    private long wholeNumber(String path) throws GuestConfigException {
+        ConfigValue v = value(path);
+        if (v.valueType() == ConfigValueType.NUMBER && (v.unwrapped() instanceof Double || v.unwrapped() instanceof Float)) {
+            throw bad(path, "must be an integer, got " + v.unwrapped());
+        }
+        return config.getLong(path);
+    }
+
     int intIn(String path, int min, int max) throws GuestConfigException {
+        wholeNumber(path);
         int v = config.getInt(path);
         if (v < min || v > max) {
             throw bad(path, "must be between " + min + " and " + max + ", got " + v);
@@ -81,7 +99,7 @@ final class ConfigReader {
     }
 
     long longIn(String path, long min, long max, String unit) throws GuestConfigException {
-        long v = config.getLong(path);
+        long v = wholeNumber(path);
         if (v < min || v > max) {
             throw bad(path, "must be between " + min + " and " + max + unit + ", got " + v);
         }
@@ -89,7 +107,7 @@ final class ConfigReader {
     }
 
     long nonNegative(String path) throws GuestConfigException {
-        long v = config.getLong(path);
+        long v = wholeNumber(path);
         if (v < 0) {
             throw bad(path, "must not be negative, got " + v);
         }

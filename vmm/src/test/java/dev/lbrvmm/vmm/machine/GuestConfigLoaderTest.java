@@ -189,4 +189,16 @@ class GuestConfigLoaderTest {
         assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("kvm.lbr-policy=greedy")))
                 .hasMessageContaining("-o kvm.lbr-policy=greedy").hasMessageContaining("kvm.lbr-policy must be one of lazy, upstream");
     }
+
+    @Test
+    void fractionalNumbersAreRefusedWhereIntegersAreMeant() throws Exception {
+        Path f = write("frac.conf", "guest.vcpus = 2.9\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of())).hasMessageContaining("frac.conf:1")
+                .hasMessageContaining("guest.vcpus must be an integer, got 2.9");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("guest.memory=1.5M"))).hasMessageContaining("guest.memory")
+                .hasMessageContaining("whole number");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("host.time-slice=100.5"))).hasMessageContaining("host.time-slice")
+                .hasMessageContaining("must be an integer");
+        assertThat(GuestConfigLoader.load(null, List.of("guest.memory=1536M")).guest().memory()).isEqualTo(1536L << 20);
+    }
 }
