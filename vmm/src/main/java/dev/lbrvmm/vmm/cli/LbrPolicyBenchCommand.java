@@ -77,6 +77,10 @@ final class LbrPolicyBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (timeSlice < 1) {
+            console.err.println("lbrvmm: bench lbr-policy: --time-slice must be at least 1 guest instruction, got " + timeSlice);
+            return ExitCodes.USAGE;
+        }
         try {
             console.out.printf("%-8s %-20s %12s %9s %9s %9s %12s %14s %8s %7s%n", "workload", "policy", "instructions", "exits",
                     "LBR exits", "switches", "MSR/switch", "cycles/M insn", "correct", "MIPS");

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         footer = {"", "Exit status of 'run': the guest's own status (Linux exit(n), or (v << 1) | 1 for isa-debug-exit),",
                 "0 when every vCPU halted, " + ExitCodes.GUEST_CRASHED + " when the guest crashed (triple fault),",
                 ExitCodes.BAD_INPUT + " for a config or program that cannot be used, " + ExitCodes.USAGE + " for bad arguments."})
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -33,9 +33,12 @@ public final class Main implements Runnable {
         this.console = console;
     }
 
+    /** No command given: a usage error (exit 2), with the usage. */
     @Override
-    public void run() {
+    public Integer call() {
+        console.err.println("lbrvmm: a command is needed (run, report, qmp, bench, help)");
         spec.commandLine().usage(console.err);
+        return ExitCodes.USAGE;
     }
 
     public static void main(String[] args) {

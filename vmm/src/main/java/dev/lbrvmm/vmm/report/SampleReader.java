@@ -21,8 +21,14 @@ public final class SampleReader {
     private SampleReader() {}
 
     public static Source read(Path file, Consumer<Sample> sink, LongConsumer progress) throws ReportInputException {
-        if (!Files.isRegularFile(file)) {
+        if (!Files.exists(file)) {
             throw new ReportInputException(file + ": no such file");
+        }
+        if (Files.isDirectory(file)) {
+            throw new ReportInputException(file + ": is a directory, not a sample stream or an LBR dump");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ReportInputException(file + ": is not a regular file (a device or a pipe); give a sample stream or an LBR dump");
         }
         long[] n = {0};
         Consumer<Sample> counting = s -> {

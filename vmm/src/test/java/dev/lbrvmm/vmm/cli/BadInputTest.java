@@ -176,4 +176,20 @@ class BadInputTest {
         assertCleanError(CliRunner.run("run", "--kernel", CliRunner.home().resolve("examples/bin/fib.elf").toString(),
                 "--dump-lbr", dir.resolve("no/such/dir/out.json").toString()), "--dump-lbr", "cannot write");
     }
+
+    @Test
+    void usageErrorsExitTwoAndReportNamesWhatItWasGiven() throws Exception {
+        CliRunner.Result bare = CliRunner.run();
+        assertThat(bare.status()).isEqualTo(ExitCodes.USAGE);
+        assertThat(bare.err()).contains("a command is needed").contains("Usage:");
+        CliRunner.Result slice = CliRunner.run("bench", "lbr-policy", "--time-slice", "0");
+        assertThat(slice.status()).isEqualTo(ExitCodes.USAGE);
+        assertThat(slice.err()).contains("--time-slice must be at least 1");
+        CliRunner.Result folder = CliRunner.run("report", dir.toString());
+        assertThat(folder.status()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(folder.err()).contains("is a directory");
+        if (java.nio.file.Files.exists(Path.of("/dev/zero"))) {
+            assertThat(CliRunner.run("report", "/dev/zero").err()).contains("is not a regular file");
+        }
+    }
 }
