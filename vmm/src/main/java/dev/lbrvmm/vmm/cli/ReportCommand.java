@@ -2,6 +2,7 @@ package dev.lbrvmm.vmm.cli;
 
 import dev.lbrvmm.vmm.machine.GuestConfigException;
 import dev.lbrvmm.vmm.machine.GuestConfigLoader;
+import dev.lbrvmm.vmm.machine.OutputFile;
 import dev.lbrvmm.vmm.report.BranchTable;
 import dev.lbrvmm.vmm.report.FlameGraphHtml;
 import dev.lbrvmm.vmm.report.FoldedStacks;
@@ -15,8 +16,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -76,6 +80,8 @@ final class ReportCommand implements Callable<Integer> {
             console.err.println("lbrvmm: report: --top must be 0 or more, got " + top);
             return ExitCodes.USAGE;
         }
+        refuseOutputOverInput("--folded", folded);
+        refuseOutputOverInput("--html", html);
         ProgramImage image = program == null ? ProgramImage.none() : ProgramImage.load(programFile());
         if (symbol != null && !image.hasSymbols()) {
             console.err.println("lbrvmm: report: --symbol needs --program with an ELF that has symbols");
@@ -180,9 +186,22 @@ final class ReportCommand implements Callable<Integer> {
         }
     }
 
+    /** Checked before any input is read, so a refused output costs nothing and destroys nothing. */
+    private void refuseOutputOverInput(String option, Path out) throws ReportInputException {
+        Map<String, Path> in = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            in.put("input " + (i + 1), inputs.get(i));
+        }
+        in.put("the --program file", program);
+        Optional<String> c = OutputFile.clash(out, in);
+        if (c.isPresent()) {
+            throw new ReportInputException(option + " " + out + " is " + c.get() + "; refusing to overwrite it");
+        }
+    }
+
     private static void write(Path file, String text) throws ReportInputException {
         try {
-            Files.writeString(file, text, StandardCharsets.UTF_8);
+            OutputFile.replace(file, tmp -> Files.writeString(tmp, text, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new ReportInputException(file + ": cannot write: " + e.getMessage());
         }

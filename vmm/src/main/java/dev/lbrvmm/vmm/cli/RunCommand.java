@@ -6,11 +6,16 @@ import dev.lbrvmm.vmm.machine.GuestConfigLoader;
 import dev.lbrvmm.vmm.machine.Machine;
 import dev.lbrvmm.vmm.machine.MachineException;
 import dev.lbrvmm.vmm.machine.MachineExit;
+import dev.lbrvmm.vmm.machine.OutputFile;
+import dev.lbrvmm.vmm.machine.OutputTarget;
 import dev.lbrvmm.vmm.qmp.LbrStackJson;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -88,6 +93,7 @@ final class RunCommand implements Callable<Integer> {
                 }
                 monitor = MonitorSession.start(fromConfig, console);
             }
+            refuseOutputsOverInputs(cfg);
             try (Machine m = Machine.create(cfg, console.out, console.err)) {
                 MachineExit exit;
                 if (monitor != null) {
@@ -108,7 +114,8 @@ final class RunCommand implements Callable<Integer> {
                 }
                 if (dumpLbr != null) {
                     try {
-                        LbrStackJson.write(dumpLbr, m.vm().vcpus());
+                        List<dev.lbrvmm.vmm.kvm.Vcpu> vcpus = m.vm().vcpus();
+                        OutputFile.replace(dumpLbr, tmp -> LbrStackJson.write(tmp, vcpus));
                     } catch (IOException e) {
                         throw new MachineException("--dump-lbr: cannot write " + dumpLbr + ": " + e.getMessage());
                     }
@@ -126,5 +133,27 @@ final class RunCommand implements Callable<Integer> {
                 monitor.close();
             }
         }
+    }
+
+    /** An output that names one of the run's inputs (config, program, initrd) is refused before anything is opened. */
+    private void refuseOutputsOverInputs(GuestConfig cfg) throws MachineException {
+        Map<String, Path> in = new LinkedHashMap<>();
+        in.put("the config file", config);
+        in.put("the guest program", cfg.program().path());
+        in.put("the initrd", cfg.program().initrd());
+        Map<String, Path> out = new LinkedHashMap<>();
+        out.put("--dump-lbr", dumpLbr);
+        out.put("guest.serial.output", fileOf(cfg.guest().serial()));
+        out.put("guest.program.stdout", fileOf(cfg.program().stdout()));
+        for (Map.Entry<String, Path> o : out.entrySet()) {
+            Optional<String> c = OutputFile.clash(o.getValue(), in);
+            if (c.isPresent()) {
+                throw new MachineException(o.getKey() + " " + o.getValue() + " is " + c.get() + "; refusing to overwrite it");
+            }
+        }
+    }
+
+    private static Path fileOf(OutputTarget t) {
+        return t != null && t.kind() == OutputTarget.Kind.FILE ? t.file() : null;
     }
 }
