@@ -15,8 +15,12 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketChannel;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -32,6 +36,7 @@ public final class QmpServer implements AutoCloseable {
     private final List<Path> sockets = new ArrayList<>();
     private EventLoopGroup nio;
     private EventLoopGroup epoll;
+    private Thread socketCleanup;
 
     public QmpServer(QmpMonitor monitor) {
         this.monitor = monitor;
@@ -62,7 +67,12 @@ public final class QmpServer implements AutoCloseable {
         }
     }
 
-    /** Listens on a Unix socket at {@code path} (an existing socket file there is replaced). */
+    /**
+     * Listens on a Unix socket at {@code path}. A stale socket file there (nobody accepts on it) is
+     * replaced; a live socket or anything that is not a socket is refused. QEMU's
+     * unix_listen_saddr() unlinks whatever is at the path; we do not, so a typo cannot delete a file.
+     * The socket file is removed on close and, through a shutdown hook, on SIGINT/SIGTERM.
+     */
     public synchronized void listenUnix(Path path) throws IOException {
         if (!Epoll.isAvailable()) {
             throw new IOException("Unix sockets need Netty's epoll transport, which is not available here: "
@@ -71,7 +81,7 @@ public final class QmpServer implements AutoCloseable {
         if (epoll == null) {
             epoll = new EpollEventLoopGroup(1);
         }
-        Files.deleteIfExists(path);
+        removeStaleSocket(path);
         ServerBootstrap b = new ServerBootstrap().group(epoll).channel(EpollServerDomainSocketChannel.class)
                 .childHandler(new ChannelInitializer<DomainSocketChannel>() {
                     @Override
@@ -83,6 +93,10 @@ public final class QmpServer implements AutoCloseable {
             listeners.add(b.bind(new DomainSocketAddress(path.toFile())).sync().channel());
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
             sockets.add(path);
+            if (socketCleanup == null) {
+                socketCleanup = new Thread(this::deleteSockets, "qmp-socket-cleanup");
+                Runtime.getRuntime().addShutdownHook(socketCleanup);
+            }
         } catch (IOException e) {
             throw e;
         } catch (Exception e) {
@@ -102,12 +116,44 @@ public final class QmpServer implements AutoCloseable {
         if (epoll != null) {
             epoll.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         }
+        deleteSockets();
+        if (socketCleanup != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(socketCleanup);
+            } catch (IllegalStateException e) {
+                // closing from within shutdown: the hook runs anyway and finds nothing left
+            }
+            socketCleanup = null;
+        }
+    }
+
+    private synchronized void deleteSockets() {
         for (Path p : sockets) {
             try {
                 Files.deleteIfExists(p);
             } catch (IOException e) {
-                // best effort
+                // best effort: the next listenUnix on this path replaces a stale socket
             }
+        }
+        sockets.clear();
+    }
+
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
+    private static void removeStaleSocket(Path path) throws IOException {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & S_IFMT) != S_IFSOCK) {
+            throw new IOException("cannot listen on unix:" + path + ": the path exists and is not a socket; refusing to replace it");
+        }
+        try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(path));
+            throw new IOException("cannot listen on unix:" + path + ": another process is listening on it");
+        } catch (ConnectException e) {
+            Files.delete(path); // stale: left by a process that died without cleaning up
         }
     }
 }

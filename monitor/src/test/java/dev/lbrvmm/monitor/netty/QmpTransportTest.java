@@ -1,6 +1,7 @@
 package dev.lbrvmm.monitor.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.lbrvmm.monitor.CommandRegistry;
@@ -11,6 +12,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -19,6 +21,7 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -105,6 +108,38 @@ class QmpTransportTest {
                 ch.write(ByteBuffer.wrap("{\"execute\":\"qmp_capabilities\"} {\"execute\":\"query-status\"}".getBytes(StandardCharsets.US_ASCII)));
                 assertThat(r.readLine()).isEqualTo("{\"return\": {}}");
                 assertThat(r.readLine()).contains("running");
+            }
+        }
+        assertThat(sock).doesNotExist();
+    }
+
+    @Test
+    void unixSocketPathHoldingAFileIsRefusedAndTheFileKept(@TempDir Path dir) throws Exception {
+        Path notes = Files.writeString(dir.resolve("notes.txt"), "keep me");
+        try (QmpServer server = new QmpServer(monitor)) {
+            assertThatThrownBy(() -> server.listenUnix(notes)).isInstanceOf(IOException.class)
+                    .hasMessage("cannot listen on unix:" + notes + ": the path exists and is not a socket; refusing to replace it");
+        }
+        assertThat(Files.readString(notes)).isEqualTo("keep me");
+    }
+
+    @Test
+    void liveSocketIsRefusedStaleSocketIsReplaced(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("qmp.sock");
+        try (QmpServer first = new QmpServer(monitor); QmpServer second = new QmpServer(monitor)) {
+            first.listenUnix(sock);
+            assertThatThrownBy(() -> second.listenUnix(sock)).hasMessageEndingWith("another process is listening on it");
+        }
+        try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            dead.bind(UnixDomainSocketAddress.of(sock)); // closing it leaves the socket file behind: stale
+        }
+        assertThat(sock).exists();
+        try (QmpServer server = new QmpServer(monitor)) {
+            server.listenUnix(sock);
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(sock));
+                BufferedReader r = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.US_ASCII));
+                assertThat(r.readLine()).startsWith("{\"QMP\"");
             }
         }
         assertThat(sock).doesNotExist();
