@@ -18,8 +18,12 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
@@ -102,6 +106,9 @@ public final class Machine implements AutoCloseable {
             setupRegisters(cfg, vm, program);
         }
         applyMsrs(cfg, vm);
+        // Both output files are checked before either is truncated: a failure leaves an old file intact.
+        checkWritable(cfg.guest().serial(), "serial output");
+        checkWritable(cfg.program().stdout(), "guest.program.stdout");
         SerialOutput serial = open(cfg.guest().serial(), "serial output", stdout, stderr);
         SerialOutput programStdout = cfg.program().stdout() == null ? null
                 : open(cfg.program().stdout(), "guest.program.stdout", stdout, stderr);
@@ -263,6 +270,19 @@ public final class Machine implements AutoCloseable {
                 c.r[Cpu.RSP] = sp;
                 c.setRip(entry);
             }
+        }
+    }
+
+    private static void checkWritable(OutputTarget where, String what) throws MachineException {
+        if (where == null || where.kind() != OutputTarget.Kind.FILE) {
+            return;
+        }
+        try (FileChannel ignored = FileChannel.open(where.file(), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            // opened without truncating
+        } catch (IOException e) {
+            String why = e instanceof NoSuchFileException ? "its folder does not exist"
+                    : e instanceof AccessDeniedException ? "permission denied" : e.getMessage();
+            throw new MachineException("cannot open " + what + " file " + where.file() + ": " + why);
         }
     }
 

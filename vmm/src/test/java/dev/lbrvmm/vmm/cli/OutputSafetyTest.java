@@ -60,4 +60,14 @@ class OutputSafetyTest {
             assertThat(left.map(p -> p.getFileName().toString())).containsExactly("d.json");
         }
     }
+
+    @Test
+    void aFailedSetupLeavesTheOldSerialFile() throws Exception {
+        Path serial = Files.writeString(dir.resolve("serial.txt"), "previous run");
+        CliRunner.Result r = CliRunner.run("run", CliRunner.home().resolve("configs/fib.conf").toString(),
+                "-o", "guest.serial.output=" + serial, "-o", "guest.program.stdout=" + dir.resolve("no/such/folder/out.txt"));
+        assertThat(r.status()).as(r.err()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(r.err()).contains("cannot open guest.program.stdout file").contains("its folder does not exist");
+        assertThat(Files.readString(serial)).isEqualTo("previous run");
+    }
 }
