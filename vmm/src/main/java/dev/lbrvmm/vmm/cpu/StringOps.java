@@ -86,7 +86,8 @@ final class StringOps {
         long si = addr(c, in, Cpu.RSI);
         long n = 1;
         if (!((c.rfl & Cpu.DF) != 0)) {
-            n = Math.max(1, Math.min(count, (4096 - (si & 4095)) / size));
+            n = Math.max(1, Long.compareUnsigned(count, 4096) < 0 ? Math.min(count, (4096 - (si & 4095)) / size)
+                    : (4096 - (si & 4095)) / size); // RCX is unsigned: 2^63 and above are long counts
         }
         byte[] buf = c.ioStringBuffer();
         long base = si + seg(c, in);
@@ -130,7 +131,8 @@ final class StringOps {
     }
 
     private static boolean bulkMovs(Cpu c, Insn in, long count) {
-        if (c.paging.enabled || in.addr32 || in.seg != 0 || count > Integer.MAX_VALUE / in.size) {
+        // RCX is unsigned: a count of 2^63 or more is negative as a Java long and must not take this path
+        if (c.paging.enabled || in.addr32 || in.seg != 0 || Long.compareUnsigned(count, Integer.MAX_VALUE / in.size) > 0) {
             return false;
         }
         GuestMemory m = c.memory();
@@ -150,7 +152,7 @@ final class StringOps {
     }
 
     private static boolean bulkStosb(Cpu c, Insn in, long count, long v) {
-        if (c.paging.enabled || in.addr32 || count > Integer.MAX_VALUE) {
+        if (c.paging.enabled || in.addr32 || Long.compareUnsigned(count, Integer.MAX_VALUE) > 0) {
             return false;
         }
         long dst = c.r[Cpu.RDI];

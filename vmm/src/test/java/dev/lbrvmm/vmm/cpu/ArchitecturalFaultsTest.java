@@ -53,4 +53,18 @@ class ArchitecturalFaultsTest {
         assertThat(ret.r(Cpu.RSP)).as("RSP as before the RET").isEqualTo(CpuHarness.STACK);
         assertThat(ret.branches).isEmpty();
     }
+
+    /** RCX is unsigned: a count of 2^63 + 16 runs on to the end of memory, it does not write 16 bytes and stop. */
+    @Test
+    void repStosWithACountOfTwoToTheSixtyThreeOrMoreRunsToTheFault() {
+        long end = 1 << 20; // CpuHarness memory
+        for (String hex : new String[] {"f3aa", "f348ab"}) { // rep stosb; rep stosq
+            CpuHarness h = new CpuHarness(hex).reg(Cpu.RCX, NON_CANONICAL + 16).reg(Cpu.RDI, end - 64).reg(Cpu.RAX, 0x5A).run(1);
+            assertThat(h.cpu.shutdownReason()).as(hex).contains("#PF").contains("RIP=0x1000");
+            assertThat(h.r(Cpu.RDI)).as("%s stops at the first byte outside memory", hex).isEqualTo(end);
+            int stored = hex.equals("f3aa") ? 64 : 8;
+            assertThat(h.r(Cpu.RCX)).as(hex).isEqualTo(NON_CANONICAL + 16 - stored);
+            assertThat(h.mem.read8(end - 8) & 0xFF).isEqualTo(0x5A);
+        }
+    }
 }
