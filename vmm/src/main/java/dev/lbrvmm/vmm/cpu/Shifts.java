@@ -29,11 +29,7 @@ final class Shifts {
         int size = in.size;
         int count = rawCount & (size == 8 ? 63 : 31);
         if (count == 0) {
-            // A masked count of 0 leaves the flags alone, but a 32-bit register destination is
-            // still written, which zero-extends it like any 32-bit result.
-            if (!in.mem && size == 4) {
-                c.r[in.rm] &= 0xFFFF_FFFFL;
-            }
+            zeroCount(c, in, size);
             return;
         }
         int bits = size * 8;
@@ -95,13 +91,21 @@ final class Shifts {
     }
 
     /** SHLD and SHRD: shift the destination, filling from the source register. */
+    /**
+     * A masked count of 0 leaves the flags and a memory destination alone, but a 32-bit register
+     * destination is still written, which zero-extends it like any 32-bit result.
+     */
+    private static void zeroCount(Cpu c, Insn in, int size) {
+        if (!in.mem && size == 4) {
+            c.r[in.rm] &= 0xFFFF_FFFFL;
+        }
+    }
+
     static void doubleShift(Cpu c, Insn in) {
         int size = in.size;
         int count = (int) (in.ext == COUNT_IMM ? in.imm : c.r[Cpu.RCX]) & (size == 8 ? 63 : 31);
         if (count == 0) {
-            if (!in.mem && size == 4) {
-                c.r[in.rm] &= 0xFFFF_FFFFL; // the 32-bit destination is still written: bits 63:32 cleared
-            }
+            zeroCount(c, in, size);
             return;
         }
         int bits = size * 8;
