@@ -130,12 +130,27 @@ public final class Vcpu {
 
     /** KVM_GET_MSRS for one MSR. */
     public long getMsr(int index) throws KvmException {
+        loadForLbrMsrAccess(index);
         return msrs.hostRead(index);
     }
 
     /** KVM_SET_MSRS for one MSR. */
     public void setMsr(int index, long value) throws KvmException {
+        loadForLbrMsrAccess(index);
         msrs.hostWrite(index, value);
+    }
+
+    /**
+     * vcpu_load: a vCPU ioctl runs on the vCPU thread, so a host-initiated LBR MSR access (which
+     * intel_pmu_handle_lbr_msrs_access treats like a guest one: no host_initiated case) creates the guest LBR
+     * event while the thread is current, its first-add reset comes before the write, and perf saves and
+     * restores the value from then on. Only LBR MSRs switch the thread in here, so other MSR ioctls and
+     * monitor queries do not perturb the host schedule.
+     */
+    private void loadForLbrMsrAccess(int index) {
+        if (vm.guestLbr() && lbr.isLbrMsr(index)) {
+            vm.kvm().host().ensureRunning(thread);
+        }
     }
 
     private void scheduledIn() {

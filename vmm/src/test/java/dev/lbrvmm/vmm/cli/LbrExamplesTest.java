@@ -88,6 +88,20 @@ class LbrExamplesTest {
         assertThat(v.get("tos").asInt()).isBetween(0, 31);
     }
 
+    /** guest.msrs sets LBR MSRs with KVM_SET_MSRS before the first run: the value reaches the guest under every policy. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"lazy", "upstream", "eager", "passthrough-unsaved"})
+    void lbrSelectSetByTheVmmSurvivesUnderEveryPolicy(String policy, @TempDir Path dir) throws Exception {
+        Path out = dir.resolve("lbr.json");
+        CliRunner.Result r = CliRunner.run("run", CliRunner.home().resolve("configs/fib.conf").toString(),
+                "-o", "kvm.guest-lbr=on", "-o", "kvm.lbr-policy=" + policy, "-o", "guest.msrs.MSR_LBR_SELECT=0x3c4",
+                "-o", "guest.msrs.IA32_DEBUGCTL=1", "--dump-lbr", out.toString());
+        assertThat(r.status()).as(r.err()).isEqualTo(40);
+        JsonNode v = new ObjectMapper().readTree(out.toFile()).get("vcpus").get(0);
+        assertThat(v.get("lbr_select").asLong()).isEqualTo(0x3c4);
+        assertThat(v.get("entries")).as("0x3c4 is call-stack mode: at exit every call fib made has returned").isEmpty();
+    }
+
     @Test
     void dumpWithoutRecordingHasNoEntries(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("lbr.json");

@@ -159,6 +159,54 @@ class GuestLbrPolicyTest {
         }
     }
 
+    /**
+     * KVM_SET_MSRS of an LBR MSR before the first KVM_RUN (QEMU's guest.msrs): the ioctl runs on the vCPU thread after
+     * vcpu_load, intel_pmu_handle_lbr_msrs_access creates the event there (its first-add reset comes before the wrmsrl),
+     * so the value is what the guest reads at its first instruction, under every policy, in either order of the
+     * DEBUGCTL and LBR MSR writes. When another task runs on the CPU in between, perf's save and restore carry
+     * LBR_SELECT, TOS and the records reachable from TOS; a lone record elsewhere is not saved (intel_pmu_lbr_save
+     * stops at the first FROM = 0), as on a real host.
+     */
+    @Test
+    void hostWrittenLbrMsrsSurviveToTheFirstGuestInstruction() throws Exception {
+        record Case(int msr, long value, boolean savedByPerf) {
+        }
+        List<Case> cases = List.of(new Case(Msr.MSR_LBR_SELECT, 0x3c4, true), new Case(Msr.MSR_LBR_TOS, 7, true),
+                new Case(Msr.MSR_LBR_NHM_FROM, 0x401234, true), new Case(Msr.MSR_LBR_NHM_FROM + 5, 0x401234, false),
+                new Case(Msr.MSR_LBR_NHM_TO + 31, 0x405678, false), new Case(Msr.MSR_LBR_INFO_0 + 9, 0x1234, false));
+        for (String policy : GuestLbrPolicy.NAMES) {
+            for (Case c : cases) {
+                for (int order = 0; order < 3; order++) {
+                    Rig t = new Rig();
+                    Vcpu v = t.vcpu(policy);
+                    Task other = t.plainHostTask();
+                    if (order == 0) {
+                        v.setMsr(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+                    }
+                    v.setMsr(c.msr(), c.value());
+                    if (order == 1) {
+                        v.setMsr(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+                    }
+                    String what = String.format("%s, %s, order %d", policy, Msr.describe(c.msr()), order);
+                    assertThat(v.getMsr(c.msr())).as(what + ": read back by the VMM").isEqualTo(c.value());
+                    boolean switched = order == 2;
+                    if (switched) {
+                        v.setMsr(Msr.IA32_DEBUGCTL, DebugCtl.LBR);
+                        t.host.ensureRunning(other);
+                        other.body().run(other.cpu(), 500);
+                    }
+                    v.run(0);
+                    if (switched && policy.equals("passthrough-unsaved")) {
+                        continue; // nothing saved: whatever the other task left shows (passthroughUnsavedShowsTheHostsRecords)
+                    }
+                    // eager uses no perf event: the other task (no LBR user) leaves the whole stack as it was
+                    long expected = !switched || c.savedByPerf() || policy.equals("eager") ? c.value() : 0;
+                    assertThat(guestRead(v, c.msr())).as(what + ": read by the guest").isEqualTo(expected);
+                }
+            }
+        }
+    }
+
     @Test
     void passthroughUnsavedShowsTheHostsRecords() throws Exception {
         Vcpu v = rig.vcpu("passthrough-unsaved");
