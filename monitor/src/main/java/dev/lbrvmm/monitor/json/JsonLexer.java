@@ -6,12 +6,15 @@ import java.util.function.Consumer;
  * QEMU's JSON lexer (qobject/json-lexer.c) as a byte-at-a-time state machine: whitespace, the six
  * structural characters, double- and single-quoted strings, RFC 8259 numbers and lower-case
  * keywords. A byte that cannot continue the current token ends it as an ERROR token carrying the
- * partial text (QEMU's "stray" token), and lexing starts afresh with the next byte. Control
- * characters other than TAB/CR/LF and the bytes 0xFE/0xFF are always errors, which is how clients
- * reset the parser. A number or keyword is complete only when the next byte arrives.
+ * partial text and that byte (QEMU's "stray" token); then, as json-lexer.c's IN_RECOVERY state does,
+ * everything is skipped up to the next structural character, control character other than TAB, or
+ * byte 0xFE/0xFF, which is lexed afresh. So {@code "a<TAB>b"} is one error, not an error and a
+ * keyword {@code b}. Control characters other than TAB/CR/LF and the bytes 0xFE/0xFF are always
+ * errors, which is how clients reset the parser. A number or keyword is complete only when the next
+ * byte arrives.
  */
 public final class JsonLexer {
-    private enum State { START, STRING, STRING_ESCAPE, MINUS, ZERO, INT, FRAC_START, FRAC, EXP_START, EXP_SIGN, EXP, KEYWORD }
+    private enum State { START, RECOVERY, STRING, STRING_ESCAPE, MINUS, ZERO, INT, FRAC_START, FRAC, EXP_START, EXP_SIGN, EXP, KEYWORD }
 
     /** A single token may not exceed this many bytes (QEMU: 64 MiB). */
     public static final int MAX_TOKEN_BYTES = 64 << 20;
@@ -38,6 +41,13 @@ public final class JsonLexer {
                 case START -> {
                     start(c);
                     return;
+                }
+                case RECOVERY -> {
+                    if (resynchronizes(c)) {
+                        state = State.START;
+                        continue; // json-lexer.c: IN_START | LOOKAHEAD, the byte is lexed again
+                    }
+                    return; // skipped
                 }
                 case STRING -> {
                     if (c == quote) {
@@ -165,6 +175,15 @@ public final class JsonLexer {
         }
     }
 
+    /** The bytes IN_RECOVERY stops at: structural characters, control characters but TAB, 0xFE and 0xFF. */
+    private static boolean resynchronizes(char c) {
+        return switch (c) {
+            case '[', ']', '{', '}', ':', ',' -> true;
+            case '\t' -> false;
+            default -> c < 0x20 || c >= 0xFE;
+        };
+    }
+
     private boolean afterInteger(char c) {
         if (c == '.') {
             buf.append(c);
@@ -234,7 +253,7 @@ public final class JsonLexer {
     private void emit(JsonToken.Type t) {
         String text = buf.toString();
         buf.setLength(0);
-        state = State.START;
+        state = t == JsonToken.Type.ERROR ? State.RECOVERY : State.START;
         out.accept(new JsonToken(t, text));
     }
 }
