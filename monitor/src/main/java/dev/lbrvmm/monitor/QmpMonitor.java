@@ -26,14 +26,14 @@ public final class QmpMonitor {
 
     private final CommandRegistry registry;
     private final Version version;
-    private final Executor commands;
+    private final RequestDispatcher dispatcher;
     private final List<QmpSession> sessions = new CopyOnWriteArrayList<>();
     /** Open until every command is registered (a monitor may serve greetings before that). */
     private final java.util.concurrent.CountDownLatch complete = new java.util.concurrent.CountDownLatch(1);
 
     /**
-     * @param commands where requests run (never a transport's I/O thread); each session runs its
-     *                 own requests one at a time, in order
+     * @param commands where requests run (never a transport's I/O thread): one request at a time,
+     *                 each session's in order, the sessions round-robin
      */
     public QmpMonitor(CommandRegistry registry, Version version, Executor commands) {
         this(registry, version, commands, true);
@@ -46,7 +46,7 @@ public final class QmpMonitor {
     public QmpMonitor(CommandRegistry registry, Version version, Executor commands, boolean complete) {
         this.registry = registry;
         this.version = version;
-        this.commands = commands;
+        this.dispatcher = new RequestDispatcher(commands);
         if (complete) {
             this.complete.countDown();
         }
@@ -83,7 +83,7 @@ public final class QmpMonitor {
 
     /** A new connection: the session sends its greeting at once. */
     public QmpSession open(QmpSession.Transport transport) {
-        QmpSession s = new QmpSession(this, transport, commands);
+        QmpSession s = new QmpSession(this, transport, dispatcher);
         sessions.add(s);
         s.greet();
         return s;
@@ -96,6 +96,15 @@ public final class QmpMonitor {
 
     public int sessionCount() {
         return sessions.size();
+    }
+
+    /** In-band requests received and not yet run, over all sessions (at most {@link QmpSession#MAX_QUEUED} each). */
+    public int queuedRequests() {
+        int n = 0;
+        for (QmpSession s : sessions) {
+            n += s.queuedRequests();
+        }
+        return n;
     }
 
     /** Sends an event to every negotiated session; {@code data} null means no data member. */

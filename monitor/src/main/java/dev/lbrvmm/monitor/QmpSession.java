@@ -6,57 +6,80 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lbrvmm.monitor.json.JsonStreamer;
 import dev.lbrvmm.monitor.json.QmpJsonWriter;
 import java.math.BigInteger;
+import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One QMP connection, independent of the transport: greeting, capabilities negotiation, the
  * envelope and argument checks in QEMU 7.2's order (qmp_dispatch() and the QAPI input visitor), dispatch, replies and
- * events. Input is parsed as it arrives; requests run one at a time in order on the session's
- * serial executor, never on the I/O thread.
+ * events. Input is parsed as it arrives; in-band requests (and parse errors, which are answered in
+ * order with them) wait in a queue of at most {@link #MAX_QUEUED} and run on the monitor's
+ * {@link RequestDispatcher}, never on the I/O thread. When the queue is full the session takes no more
+ * bytes: {@link #receive} returns how many it took and the transport stops reading until
+ * {@link Transport#resumeReading()}, as QEMU suspends a monitor with QMP_REQ_QUEUE_LEN_MAX requests
+ * queued (back-pressure, not buffering).
  */
 public final class QmpSession {
     private static final Logger LOG = LoggerFactory.getLogger(QmpSession.class);
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
+    /** In-band requests a session holds before it stops taking input (QEMU's QMP_REQ_QUEUE_LEN_MAX). */
+    public static final int MAX_QUEUED = 8;
+
     /** Where replies, events and the greeting go (one JSON text per call; the transport adds CRLF). */
     public interface Transport {
         void send(String json);
 
         void close();
+
+        /** Whether the peer is taking output; while it is not, no request of this session runs. */
+        default boolean writable() {
+            return true;
+        }
+
+        /** The queue has room again: feed the bytes {@link #receive} did not take, then read on. Any thread. */
+        default void resumeReading() {
+        }
     }
 
     private final QmpMonitor monitor;
     private final Transport transport;
     private final JsonStreamer streamer;
-    private final Executor serial;
+    private final RequestDispatcher dispatcher;
+    /** Requests (and parse-error replies) waiting for their turn, oldest first; guarded by itself. */
+    private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
+    private volatile int queued;
+    /** receive() refused bytes because the queue was full; guarded by {@link #queue}. */
+    private boolean readingPaused;
+    /** In the dispatcher's line (guarded by the dispatcher). */
+    boolean inLine;
     private volatile boolean negotiated;
     private volatile boolean oob;
     private volatile boolean closing;
     private boolean closeAfterReply;
     private Runnable afterReply;
 
-    QmpSession(QmpMonitor monitor, Transport transport, Executor commands) {
+    QmpSession(QmpMonitor monitor, Transport transport, RequestDispatcher dispatcher) {
         this.monitor = monitor;
         this.transport = transport;
-        this.serial = new SerialExecutor(commands);
+        this.dispatcher = dispatcher;
         this.streamer = new JsonStreamer(new JsonStreamer.Listener() {
             @Override
             public void value(JsonNode v) {
                 if (oob && v.isObject() && v.has("exec-oob")) {
                     dispatch(v); // out of band: now, on the I/O thread, ahead of queued in-band requests
                 } else {
-                    serial.execute(() -> dispatch(v));
+                    enqueue(() -> dispatch(v));
                 }
             }
 
             @Override
             public void error(String message) {
-                serial.execute(() -> send(errorReply(null, QmpError.generic(message))));
+                enqueue(() -> send(errorReply(null, QmpError.generic(message))));
             }
         });
     }
@@ -81,16 +104,81 @@ public final class QmpSession {
         transport.send(QmpJsonWriter.write(g));
     }
 
-    /** Bytes from the client, in any chunking. Called on the transport's thread. */
-    public void receive(byte[] data, int off, int len) {
-        if (!closing) {
-            streamer.feed(data, off, len);
+    /**
+     * Bytes from the client, in any chunking. Called on the transport's thread. Returns how many were
+     * taken: fewer than {@code len} when {@link #MAX_QUEUED} requests are waiting; the transport keeps
+     * the rest and offers them again after {@link Transport#resumeReading()}.
+     */
+    public int receive(byte[] data, int off, int len) {
+        if (closing) {
+            return len;
+        }
+        for (int i = 0; i < len; i++) {
+            if (queued >= MAX_QUEUED) {
+                synchronized (queue) {
+                    if (queue.size() >= MAX_QUEUED) {
+                        readingPaused = true;
+                        return i;
+                    }
+                }
+            }
+            streamer.feed(data, off + i, 1);
+        }
+        return len;
+    }
+
+    private void enqueue(Runnable request) {
+        synchronized (queue) {
+            queue.add(request);
+            queued = queue.size();
+        }
+        dispatcher.ready(this);
+    }
+
+    /**
+     * Runs the oldest queued request if the transport can take its reply (called by the dispatcher).
+     * Returns whether another one could run now.
+     */
+    boolean runNextRequest() {
+        if (closing || !transport.writable()) {
+            return false; // writableAgain() puts the session back in line
+        }
+        Runnable r;
+        boolean resume;
+        synchronized (queue) {
+            r = queue.poll();
+            queued = queue.size();
+            resume = readingPaused;
+            readingPaused = false;
+        }
+        if (r == null) {
+            return false;
+        }
+        if (resume) {
+            transport.resumeReading();
+        }
+        r.run();
+        return queued > 0;
+    }
+
+    int queuedRequests() {
+        return queued;
+    }
+
+    /** The transport drained its output: queued requests may run again. */
+    public void writableAgain() {
+        if (queued > 0) {
+            dispatcher.ready(this);
         }
     }
 
-    /** The connection is gone: nothing more is sent or run. */
+    /** The connection is gone: nothing more is sent or run, queued requests are dropped. */
     void disconnected() {
         closing = true;
+        synchronized (queue) {
+            queue.clear();
+            queued = 0;
+        }
     }
 
     /** After the reply of the command now running, close the connection (quit). */
@@ -159,10 +247,10 @@ public final class QmpSession {
                         throw QmpError.generic("QMP input member 'exec-oob' is unexpected");
                     }
                     if (!e.getValue().isTextual()) {
-                        throw QmpError.generic("QMP input member '" + key + "' must be a string");
+                        throw QmpError.generic("QMP input member '" + QmpError.echo(key) + "' must be a string");
                     }
                     if (name != null) {
-                        throw QmpError.generic("QMP input member '" + key + "' clashes with '"
+                        throw QmpError.generic("QMP input member '" + QmpError.echo(key) + "' clashes with '"
                                 + (key.equals("execute") ? "exec-oob" : "execute") + "'");
                     }
                     name = e.getValue().textValue();
@@ -175,7 +263,7 @@ public final class QmpSession {
                     args = (ObjectNode) e.getValue();
                 }
                 case "id" -> { }
-                default -> throw QmpError.generic("QMP input member '" + key + "' is unexpected");
+                default -> throw QmpError.generic("QMP input member '" + QmpError.echo(key) + "' is unexpected");
             }
         }
         if (name == null) {
@@ -195,7 +283,7 @@ public final class QmpSession {
         }
         QmpCommand c = monitor.command(name);
         if (c == null) {
-            throw new QmpError(QmpError.ErrorClass.CommandNotFound, "The command " + name + " has not been found");
+            throw new QmpError(QmpError.ErrorClass.CommandNotFound, "The command " + QmpError.echo(name) + " has not been found");
         }
         if (outOfBand && !c.allowOob()) {
             throw QmpError.generic("The command " + name + " does not support OOB");
@@ -217,7 +305,7 @@ public final class QmpSession {
         while (names.hasNext()) {
             String n = names.next();
             if (c.params().stream().noneMatch(p -> p.name().equals(n))) {
-                throw QmpError.generic("Parameter '" + n + "' is unexpected");
+                throw QmpError.generic("Parameter '" + QmpError.echo(n) + "' is unexpected");
             }
         }
         for (Param p : c.params()) {
@@ -246,7 +334,7 @@ public final class QmpSession {
             case ANY -> true;
             case ENUM -> {
                 if (v.isTextual() && !p.values().contains(v.textValue())) {
-                    throw QmpError.generic("Parameter '" + n + "' does not accept value '" + v.textValue() + "'");
+                    throw QmpError.generic("Parameter '" + n + "' does not accept value '" + QmpError.echo(v.textValue()) + "'");
                 }
                 yield v.isTextual();
             }
@@ -258,7 +346,7 @@ public final class QmpSession {
                         }
                         if (!p.values().contains(e.textValue())) {
                             // QEMU 7.2 names list elements 'null' here (qobject_input_type_str's full_name of a list member).
-                            throw QmpError.generic("Parameter 'null' does not accept value '" + e.textValue() + "'");
+                            throw QmpError.generic("Parameter 'null' does not accept value '" + QmpError.echo(e.textValue()) + "'");
                         }
                     }
                 }

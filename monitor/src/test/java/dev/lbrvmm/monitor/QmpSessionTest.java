@@ -163,6 +163,135 @@ class QmpSessionTest {
         assertThat(out.get(out.size() - 1)).contains("\"id\": \"in\"");
     }
 
+    /** A client of a monitor whose requests run only when the test says so. */
+    static final class HeldClient {
+        final List<String> out = new ArrayList<>();
+        final AtomicBoolean writable = new AtomicBoolean(true);
+        int resumes;
+        final QmpSession session;
+
+        HeldClient(QmpMonitor m) {
+            session = m.open(new QmpSession.Transport() {
+                @Override
+                public void send(String json) {
+                    out.add(json);
+                }
+
+                @Override
+                public void close() {
+                }
+
+                @Override
+                public boolean writable() {
+                    return writable.get();
+                }
+
+                @Override
+                public void resumeReading() {
+                    resumes++;
+                }
+            });
+        }
+
+        int receive(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            return session.receive(b, 0, b.length);
+        }
+    }
+
+    private static void runAll(List<Runnable> held) {
+        while (!held.isEmpty()) {
+            held.remove(0).run();
+        }
+    }
+
+    @Test
+    void aFullQueueStopsTakingBytesUntilARequestHasRun() {
+        List<Runnable> held = new ArrayList<>();
+        QmpMonitor m = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, ""), held::add);
+        HeldClient c = new HeldClient(m);
+        c.receive("{\"execute\": \"qmp_capabilities\"}");
+        runAll(held);
+        String one = "{\"execute\": \"query-status\"}";
+        String flood = one.repeat(20) + "@"; // the stray byte is a parse error, also a queued reply
+        int taken = c.receive(flood);
+        assertThat(taken).as("exactly %d requests taken", QmpSession.MAX_QUEUED).isEqualTo(QmpSession.MAX_QUEUED * one.length());
+        assertThat(c.receive(flood.substring(taken))).as("still full").isZero();
+        assertThat(c.resumes).isZero();
+        runAll(held); // the dispatcher runs the queued requests; the first one frees room and asks for more
+        assertThat(c.resumes).isEqualTo(1);
+        assertThat(c.out).hasSize(2 + 8);
+        int rest = c.receive(flood.substring(taken));
+        assertThat(rest).as("the next eight").isEqualTo(QmpSession.MAX_QUEUED * one.length());
+        taken += rest;
+        while (taken < flood.length()) {
+            runAll(held);
+            taken += c.receive(flood.substring(taken));
+        }
+        runAll(held);
+        assertThat(c.out).hasSize(2 + 20 + 1).last().asString().contains("stray '@'");
+    }
+
+    @Test
+    void sessionsTakeTurnsSoAFloodCannotStarveAFreshClient() {
+        List<Runnable> held = new ArrayList<>();
+        List<String> order = new ArrayList<>();
+        CommandRegistry r = new CommandRegistry().register(QmpCommand.of("mark", List.of(Param.required("who", Param.Type.STR)),
+                ReplyType.NONE, (a, s) -> {
+                    order.add(a.get("who").textValue());
+                    return null;
+                }));
+        QmpMonitor m = new QmpMonitor(r, new QmpMonitor.Version(7, 2, 0, ""), held::add);
+        HeldClient flooder = new HeldClient(m);
+        HeldClient other = new HeldClient(m);
+        HeldClient fresh = new HeldClient(m);
+        for (HeldClient c : List.of(flooder, other, fresh)) {
+            c.receive("{\"execute\": \"qmp_capabilities\"}");
+        }
+        runAll(held);
+        flooder.receive("{\"execute\": \"mark\", \"arguments\": {\"who\": \"flood\"}}".repeat(8));
+        other.receive("{\"execute\": \"mark\", \"arguments\": {\"who\": \"other\"}}".repeat(8));
+        fresh.receive("{\"execute\": \"mark\", \"arguments\": {\"who\": \"fresh\"}}");
+        runAll(held);
+        assertThat(order.subList(0, 5)).containsExactly("flood", "other", "fresh", "flood", "other");
+        assertThat(order).hasSize(17);
+    }
+
+    @Test
+    void aClientThatDoesNotReadHasItsRequestsWaitNotBuffered() {
+        List<Runnable> held = new ArrayList<>();
+        QmpMonitor m = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, ""), held::add);
+        HeldClient c = new HeldClient(m);
+        c.receive("{\"execute\": \"qmp_capabilities\"}");
+        runAll(held);
+        c.writable.set(false);
+        String one = "{\"execute\": \"query-status\"}";
+        assertThat(c.receive(one.repeat(10))).isEqualTo(8 * one.length());
+        runAll(held);
+        assertThat(c.out).as("nothing ran while the client's output is full").hasSize(2);
+        c.writable.set(true);
+        c.session.writableAgain();
+        runAll(held);
+        assertThat(c.out).hasSize(10);
+        assertThat(c.resumes).isEqualTo(1);
+    }
+
+    @Test
+    void errorRepliesCutWhatTheyEchoSoAHugeArgumentGetsAShortReply() {
+        negotiate();
+        String huge = "p".repeat(1_000_000);
+        String reply = send("{\"execute\": \"" + huge + "\"}");
+        assertThat(reply).contains("The command " + "p".repeat(QmpError.MAX_ECHO) + "... (1000000 characters) has not been found")
+                .hasSizeLessThan(QmpError.MAX_DESC + 100);
+        assertThat(send("{\"execute\": \"echo\", \"arguments\": {\"n\": 1, \"mode\": \"" + huge + "\"}}"))
+                .contains("does not accept value 'ppp").contains("(1000000 characters)").hasSizeLessThan(QmpError.MAX_DESC + 100);
+        assertThat(send("{\"execute\": \"echo\", \"arguments\": {\"n\": 1, \"" + huge + "\": 1}}"))
+                .contains("is unexpected").hasSizeLessThan(QmpError.MAX_DESC + 100);
+        assertThat(send("{\"execute\": \"" + huge + "\u0001")).as("a stray token is cut too")
+                .contains("JSON parse error, stray '").contains(" characters)").hasSizeLessThan(QmpError.MAX_DESC + 100);
+        assertThat(send("{\"execute\": \"query-status\"}")).contains("running");
+    }
+
     @Test
     void execOobWithoutTheCapabilityIsUnexpected() {
         negotiate();

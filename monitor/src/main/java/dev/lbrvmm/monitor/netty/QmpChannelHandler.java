@@ -13,16 +13,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One QMP connection on a Netty channel: opens a session on connect (the greeting goes out in a
- * write of its own), feeds received bytes to it, writes replies and events with CRLF. A client
- * that stops reading is disconnected once its unsent output passes {@link #MAX_PENDING_BYTES},
- * so a slow client can never hold memory or the VMM back.
+ * write of its own), feeds received bytes to it, writes replies and events with CRLF.
+ * Flow control both ways keeps a connection's memory bounded: when the session's request queue is
+ * full it takes no more bytes, and the handler keeps the rest of the read and turns auto-read off
+ * until the session asks for more; while the channel is not writable (the client does not read its
+ * replies) the session's requests wait. Events still go out to such a client, and it is
+ * disconnected once its unsent output passes {@link #MAX_PENDING_BYTES}.
  */
 public final class QmpChannelHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(QmpChannelHandler.class);
     public static final long MAX_PENDING_BYTES = 16L << 20;
 
+    /** Bytes handed to the session per call, so a resumed read copies little. */
+    private static final int FEED_CHUNK = 4096;
+
     private final QmpMonitor monitor;
     private QmpSession session;
+    /** Received bytes the session has not taken yet (its queue was full); touched on the event loop only. */
+    private ByteBuf unread;
 
     public QmpChannelHandler(QmpMonitor monitor) {
         this.monitor = monitor;
@@ -50,6 +58,16 @@ public final class QmpChannelHandler extends ChannelInboundHandlerAdapter {
             public void close() {
                 ch.close();
             }
+
+            @Override
+            public boolean writable() {
+                return ch.isWritable();
+            }
+
+            @Override
+            public void resumeReading() {
+                ctx.executor().execute(() -> feedUnread(ctx));
+            }
         });
         ctx.fireChannelActive();
     }
@@ -57,19 +75,51 @@ public final class QmpChannelHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf buf = (ByteBuf) msg;
-        try {
-            byte[] b = new byte[buf.readableBytes()];
-            buf.readBytes(b);
-            if (session != null) {
-                session.receive(b, 0, b.length);
+        if (unread == null) {
+            unread = buf;
+        } else {
+            unread = Unpooled.wrappedBuffer(unread, buf); // only while paused, which turned auto-read off
+        }
+        feedUnread(ctx);
+    }
+
+    /** Offers the session what it has not taken; pauses reading if it stops taking, resumes when all is taken. */
+    private void feedUnread(ChannelHandlerContext ctx) {
+        if (unread == null || session == null) {
+            return;
+        }
+        byte[] chunk = new byte[Math.min(FEED_CHUNK, unread.readableBytes())];
+        while (unread.isReadable()) {
+            int n = Math.min(chunk.length, unread.readableBytes());
+            unread.getBytes(unread.readerIndex(), chunk, 0, n);
+            int taken = session.receive(chunk, 0, n);
+            unread.skipBytes(taken);
+            if (taken < n) {
+                ctx.channel().config().setAutoRead(false); // back-pressure: the client's sends block in its socket
+                return;
             }
-        } finally {
-            buf.release();
+        }
+        unread.release();
+        unread = null;
+        if (!ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
         }
     }
 
     @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && session != null) {
+            session.writableAgain();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (unread != null) {
+            unread.release();
+            unread = null;
+        }
         if (session != null) {
             monitor.close(session);
         }

@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 class QmpTransportTest {
     private final ExecutorService pool = Executors.newFixedThreadPool(2);
     private final CommandRegistry registry = new CommandRegistry().register(QmpCommand.of("query-status", List.of(), ReplyType.ANY,
-            (a, s) -> JsonNodeFactory.instance.objectNode().put("status", "running")));
+            (a, s) -> JsonNodeFactory.instance.objectNode().put("status", "running")))
+            .register(QmpCommand.of("x-big", List.of(), ReplyType.ANY, (a, s) -> JsonNodeFactory.instance.textNode("x".repeat(16384))));
     private final QmpMonitor monitor = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, ""), pool);
 
     @AfterEach
@@ -68,6 +69,91 @@ class QmpTransportTest {
         assertThat(direct.sessionCount()).isEqualTo(1);
         ch.close();
         assertThat(direct.sessionCount()).isZero();
+    }
+
+    @Test
+    void handlerStopsReadingWhileTheSessionsQueueIsFull() throws Exception {
+        List<Runnable> held = new java.util.ArrayList<>();
+        QmpMonitor m = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, ""), held::add);
+        EmbeddedChannel ch = new EmbeddedChannel(new QmpChannelHandler(m));
+        text(ch.readOutbound());
+        ch.writeInbound(Unpooled.copiedBuffer("{\"execute\":\"qmp_capabilities\"}", StandardCharsets.US_ASCII));
+        while (!held.isEmpty()) {
+            held.remove(0).run();
+        }
+        text(ch.readOutbound());
+        ch.writeInbound(Unpooled.copiedBuffer("{\"execute\":\"query-status\"}".repeat(30), StandardCharsets.US_ASCII));
+        assertThat(ch.config().isAutoRead()).as("queue full: reading paused").isFalse();
+        assertThat(m.queuedRequests()).isEqualTo(8);
+        for (int replies = 0; replies < 30; ) {
+            while (!held.isEmpty()) {
+                held.remove(0).run();
+            }
+            ch.runPendingTasks(); // resumeReading hands the rest to the session on the event loop
+            for (ByteBuf b; (b = ch.readOutbound()) != null; replies++) {
+                assertThat(text(b)).contains("running");
+            }
+        }
+        assertThat(ch.config().isAutoRead()).as("everything taken: reading again").isTrue();
+        assertThat(m.queuedRequests()).isZero();
+        ch.close();
+    }
+
+    /**
+     * Clients that send requests as fast as they can and never read their replies: each costs the VMM
+     * a bounded amount (its queue fills, the server stops reading it, its own sends block), and a new
+     * client is still answered, its request waiting for at most one request per flooder.
+     */
+    @Test
+    void floodersThatNeverReadDoNotStarveAFreshClient() throws Exception {
+        int flooders = 20;
+        try (QmpServer server = new QmpServer(monitor)) {
+            InetSocketAddress at = server.listenTcp("127.0.0.1", 0);
+            List<SocketChannel> floods = new java.util.ArrayList<>();
+            ByteBuffer burst = ByteBuffer.wrap(("{\"execute\":\"qmp_capabilities\"}" + "{\"execute\":\"x-big\"}".repeat(2000))
+                    .getBytes(StandardCharsets.US_ASCII));
+            try {
+                for (int i = 0; i < flooders; i++) {
+                    SocketChannel f = SocketChannel.open(at);
+                    f.configureBlocking(false);
+                    floods.add(f);
+                }
+                long sent = 0;
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                boolean stuck = false;
+                while (!stuck && System.nanoTime() < deadline) { // until every flooder's writes stop going through
+                    stuck = true;
+                    for (SocketChannel f : floods) {
+                        burst.rewind();
+                        int n = f.write(burst);
+                        sent += n;
+                        stuck &= n < burst.capacity();
+                    }
+                    if (stuck) {
+                        Thread.sleep(200);
+                        for (SocketChannel f : floods) {
+                            burst.rewind();
+                            stuck &= f.write(burst) == 0;
+                        }
+                    }
+                }
+                assertThat(stuck).as("the server stopped reading the flooders (%d bytes sent)", sent).isTrue();
+                assertThat(monitor.queuedRequests()).isLessThanOrEqualTo(flooders * 8);
+                try (Socket c = new Socket(at.getAddress(), at.getPort())) {
+                    c.setSoTimeout(30_000);
+                    BufferedReader r = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.US_ASCII));
+                    assertThat(r.readLine()).startsWith("{\"QMP\"");
+                    c.getOutputStream().write("{\"execute\":\"qmp_capabilities\"}{\"execute\":\"query-status\",\"id\":\"fresh\"}"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    assertThat(r.readLine()).isEqualTo("{\"return\": {}}");
+                    assertThat(r.readLine()).contains("\"id\": \"fresh\"");
+                }
+            } finally {
+                for (SocketChannel f : floods) {
+                    f.close();
+                }
+            }
+        }
     }
 
     @Test

@@ -60,7 +60,7 @@ final class Qom {
                 return matches.get(0);
             }
         }
-        throw new QmpError(QmpError.ErrorClass.DeviceNotFound, "Device '" + path + "' not found");
+        throw new QmpError(QmpError.ErrorClass.DeviceNotFound, "Device '" + QmpError.echo(path) + "' not found");
     }
 
     static List<QmpReplies.ObjectPropertyInfo> list(Vm vm, String path) throws QmpError {
@@ -129,16 +129,16 @@ final class Qom {
                     break;
             }
         }
-        throw QmpError.generic("Property '" + o.type() + "." + property + "' not found");
+        throw QmpError.generic("Property '" + o.type() + "." + QmpError.echo(property) + "' not found");
     }
 
     static void set(Vm vm, String path, String property) throws QmpError {
         Obj o = resolve(vm, path);
         get(vm, path, property); // "not found" first
         if (o.cpu() != null && !property.equals("type")) {
-            throw QmpError.generic("Attempt to set property '" + property + "' on anonymous device (type '" + o.type()
+            throw QmpError.generic("Attempt to set property '" + QmpError.echo(property) + "' on anonymous device (type '" + o.type()
                     + "') after it was realized");
         }
-        throw QmpError.generic("Property '" + o.type() + "." + property + "' is not writable");
+        throw QmpError.generic("Property '" + o.type() + "." + QmpError.echo(property) + "' is not writable");
     }
 }
