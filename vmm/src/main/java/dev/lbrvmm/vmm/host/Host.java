@@ -56,7 +56,12 @@ public final class Host {
 
     /** All CPUs as an affinity mask. */
     public long allCpus() {
-        return cpus.size() == 64 ? -1L : (1L << cpus.size()) - 1;
+        return allCpus(cpus.size());
+    }
+
+    /** The affinity mask of CPUs 0..n-1 (n up to 64: Java's shift counts are mod 64, so 64 is a case of its own). */
+    public static long allCpus(int n) {
+        return n >= 64 ? -1L : (1L << n) - 1;
     }
 
     /**

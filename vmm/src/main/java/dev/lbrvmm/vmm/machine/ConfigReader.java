@@ -11,6 +11,7 @@ import dev.lbrvmm.vmm.cpu.CpuModels;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
@@ -37,6 +38,15 @@ final class ConfigReader {
             return "default (" + o.resource() + ")";
         }
         return o.description();
+    }
+
+    /** Every key with a value (lists count as one), mapped to where it was set. */
+    Map<String, String> origins() {
+        Map<String, String> m = new java.util.HashMap<>();
+        for (Map.Entry<String, ConfigValue> e : config.entrySet()) {
+            m.put(e.getKey(), where(e.getValue()));
+        }
+        return Map.copyOf(m);
     }
 
     ConfigValue value(String path) {
@@ -239,7 +249,7 @@ final class ConfigReader {
             }
             mask |= 1L << n;
         }
-        return mask == 0 ? (cpus == 64 ? -1L : (1L << cpus) - 1) : mask;
+        return mask == 0 ? dev.lbrvmm.vmm.host.Host.allCpus(cpus) : mask;
     }
 
     /** A path relative to the file that set it (as given when it came from the command line). */

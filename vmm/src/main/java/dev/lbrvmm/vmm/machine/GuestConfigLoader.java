@@ -38,7 +38,14 @@ public final class GuestConfigLoader {
                 }
                 ConfigParseOptions opts = ConfigParseOptions.defaults().setAllowMissing(false)
                         .setSyntax(file.toString().endsWith(".json") ? ConfigSyntax.JSON : ConfigSyntax.CONF);
-                user = ConfigFactory.parseFile(file.toFile(), opts);
+                ConfigNesting.check(readText(file), file.toString());
+                try {
+                    // A bare name has no parent folder, and Typesafe Config then finds no relative include: say "./name".
+                    Path parseable = file.getParent() == null ? Path.of(".").resolve(file) : file;
+                    user = ConfigFactory.parseFile(parseable.toFile(), opts);
+                } catch (ConfigException.IO e) {
+                    throw new GuestConfigException(missingInclude(file, e));
+                }
             }
             for (int i = overrides.size() - 1; i >= 0; i--) {
                 user = parseOverride(overrides.get(i)).withFallback(user);
@@ -49,7 +56,45 @@ public final class GuestConfigLoader {
             return GuestConfig.from(new ConfigReader(c), file);
         } catch (ConfigException e) {
             throw new GuestConfigException(e.getMessage());
+        } catch (StackOverflowError e) { // an included file nested too deeply (the files we read are checked first)
+            throw new GuestConfigException((file == null ? "the config" : file + " or a file it includes")
+                    + ": objects and lists nest too deeply for the config parser (more than " + ConfigNesting.MAX_DEPTH + " levels?)");
         }
+    }
+
+    private static String readText(Path file) throws GuestConfigException {
+        try {
+            return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.nio.charset.MalformedInputException e) {
+            return ""; // not UTF-8: the parser reports it with a line
+        } catch (java.io.IOException e) {
+            throw new GuestConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * A file or include that cannot be read. Typesafe Config names only the missing file; find the
+     * include line that asked for it.
+     */
+    private static String missingInclude(Path file, ConfigException.IO e) {
+        String msg = e.getMessage();
+        int colon = msg.indexOf(": ");
+        String name = colon > 0 ? msg.substring(0, colon) : "";
+        List<String> lines;
+        try {
+            lines = name.isEmpty() ? List.of() : Files.readAllLines(file);
+        } catch (java.io.IOException | java.io.UncheckedIOException ex) {
+            lines = List.of();
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (l.contains("include") && l.contains(name)) {
+                Path dir = file.toAbsolutePath().getParent();
+                return file + ":" + (i + 1) + ": included file '" + name + "' was not found"
+                        + (dir == null || Path.of(name).isAbsolute() ? "" : " (relative names are looked up in " + dir + ")");
+            }
+        }
+        return file + ": " + msg.replace("java.io.FileNotFoundException: ", "").replace("java.io.IOException: ", "");
     }
 
     /** Parses one {@code -o key=value}: the value as HOCON, or as a plain string when it is not one. */
@@ -66,6 +111,7 @@ public final class GuestConfigLoader {
             throw new GuestConfigException("-o " + arg + ": '" + key + "' is not a valid key path");
         }
         ConfigOrigin origin = ConfigOriginFactory.newSimple("-o " + arg);
+        ConfigNesting.check(text, "-o " + key);
         ConfigValue value = null;
         if (!text.contains("//") && !text.contains("#")) {
             try {

@@ -40,7 +40,7 @@ public record HostSection(int cpus, CpuModel cpuModel, long timeSlice, long vcpu
     private static List<HostTask> tasks(ConfigReader r, int cpus) throws GuestConfigException {
         return r.eachObject("host.tasks", List.of("name", "cpus", "lbr"), (o, at, i) -> new HostTask(
                 o.containsKey("name") ? ConfigReader.string(o.get("name"), at + ".name") : "host-task-" + i,
-                o.containsKey("cpus") ? ConfigReader.cpuMask(o.get("cpus"), at + ".cpus", cpus) : (1L << cpus) - 1,
+                o.containsKey("cpus") ? ConfigReader.cpuMask(o.get("cpus"), at + ".cpus", cpus) : dev.lbrvmm.vmm.host.Host.allCpus(cpus),
                 o.containsKey("lbr") ? lbrUse(o, at) : LbrUse.NONE));
     }
 

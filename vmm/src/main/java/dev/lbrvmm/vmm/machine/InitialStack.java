@@ -15,13 +15,23 @@ final class InitialStack {
 
     private InitialStack() {}
 
-    /** Builds the stack below {@code top}; returns the initial RSP (16-byte aligned, pointing at argc). */
-    static long build(GuestMemory mem, long top, String argv0, List<String> args) {
+    /**
+     * Builds the stack below {@code top}; returns the initial RSP (16-byte aligned, pointing at argc),
+     * or minus the bytes needed when they do not fit above {@code floor} (the program's end); nothing is written then.
+     */
+    static long build(GuestMemory mem, long top, long floor, String argv0, List<String> args) {
         List<String> argv = new ArrayList<>();
         argv.add(argv0);
         argv.addAll(args);
-        long str = top;
         long[] words = new long[1 + argv.size() + 1 + 1 + 4];
+        long need = 32 + words.length * 8L; // two 16-byte alignments at most
+        for (String a : argv) {
+            need += a.getBytes(StandardCharsets.UTF_8).length + 1;
+        }
+        if (need > top - floor) {
+            return -need;
+        }
+        long str = top;
         words[0] = argv.size();
         for (int i = argv.size() - 1; i >= 0; i--) {
             byte[] b = (argv.get(i) + "\0").getBytes(StandardCharsets.UTF_8);

@@ -78,7 +78,7 @@ public final class Machine implements AutoCloseable {
         Kvm kvm = new Kvm(host);
         long heap = Runtime.getRuntime().maxMemory();
         if (cfg.guest().memory() > heap - (256L << 20)) {
-            throw new MachineException(String.format("guest.memory of %d MiB does not fit in this JVM's heap of %d MiB; give the JVM more"
+            throw new MachineException(cfg.where("guest.memory") + String.format(" of %d MiB does not fit in this JVM's heap of %d MiB; give the JVM more"
                     + " (for example JAVA_TOOL_OPTIONS=-Xmx%dg ./lbrvmm ...)", cfg.guest().memory() >> 20, heap >> 20,
                     (cfg.guest().memory() >> 30) + 2));
         }
@@ -90,7 +90,7 @@ public final class Machine implements AutoCloseable {
             try {
                 vm.enableCap(Capability.X86_GUEST_LBR, 1, model);
             } catch (KvmException e) {
-                throw new MachineException("kvm.guest-lbr = on was refused: " + e.getMessage());
+                throw new MachineException(cfg.where("kvm.guest-lbr") + " = on was refused: " + e.getMessage());
             }
         }
         for (int i = 0; i < cfg.guest().vcpus(); i++) {
@@ -99,7 +99,7 @@ public final class Machine implements AutoCloseable {
         addHostWorkloads(cfg, host);
         LoadedProgram program = loadProgram(cfg, vm);
         if (program.multiboot() && cfg.guest().vcpus() > 1) {
-            throw new MachineException("guest.vcpus = " + cfg.guest().vcpus() + ": a Multiboot kernel runs on one vCPU here (starting"
+            throw new MachineException(cfg.where("guest.vcpus") + " = " + cfg.guest().vcpus() + ": a Multiboot kernel runs on one vCPU here (starting"
                     + " application processors with INIT/SIPI is not modelled, and the kernel would wait for them forever)");
         }
         if (!program.multiboot()) {
@@ -125,7 +125,7 @@ public final class Machine implements AutoCloseable {
             Task task = host.addTask(t.name(), Task.Kind.HOST, t.affinity(), new BranchyWorkload(t.name()));
             if (t.lbr() != HostSection.LbrUse.NONE) {
                 if (!cfg.host().cpuModel().hasLbr()) {
-                    throw new MachineException("host task " + t.name() + " wants an LBR event but host CPU model "
+                    throw new MachineException(cfg.where("host.tasks") + ": host task " + t.name() + " wants an LBR event but host CPU model "
                             + cfg.host().cpuModel().name() + " has no LBR");
                 }
                 host.perf().createTaskEvent(t.name(), task, t.lbr() == HostSection.LbrUse.TASK_PINNED, false, false, 0);
@@ -133,7 +133,7 @@ public final class Machine implements AutoCloseable {
         }
         for (HostSection.CpuLbrEvent e : cfg.host().lbrEvents()) {
             if (!cfg.host().cpuModel().hasLbr()) {
-                throw new MachineException("a host CPU LBR event needs an LBR, but host CPU model " + cfg.host().cpuModel().name() + " has none");
+                throw new MachineException(cfg.where("host.lbr-events") + ": a host CPU LBR event needs an LBR, but host CPU model " + cfg.host().cpuModel().name() + " has none");
             }
             host.perf().createCpuEvent("host-cpu" + e.cpu(), host.cpus().get(e.cpu()), e.pinned(), 0);
         }
@@ -170,7 +170,7 @@ public final class Machine implements AutoCloseable {
                 case MULTIBOOT -> MultibootLoader.load(path, bytes, cfg.program().cmdline(), module(cfg), vm.memory());
             };
         } catch (ProgramLoadException e) {
-            throw new MachineException(e.getMessage());
+            throw new MachineException(e.configKey() == null ? e.getMessage() : cfg.where(e.configKey()) + ": " + e.getMessage());
         }
     }
 
@@ -216,12 +216,12 @@ public final class Machine implements AutoCloseable {
     }
 
     /** Identity page tables for guest.paging = identity: PML4, PDPT, then one PD per GiB, 2 MiB pages. */
-    private static long identityPageTables(GuestMemory mem, LoadedProgram program) throws MachineException {
+    private static long identityPageTables(GuestConfig cfg, GuestMemory mem, LoadedProgram program) throws MachineException {
         long gib = (mem.end() + (1L << 30) - 1) >> 30;
         long size = (2 + gib) * 4096;
         long base = (mem.lowEnd() - size) & ~0xFFFL;
         if (base < program.end()) {
-            throw new MachineException("guest.paging = identity: no room for the page tables above the program; raise guest.memory");
+            throw new MachineException(cfg.where("guest.paging") + " = identity: no room for the page tables above the program; raise guest.memory");
         }
         mem.fill(base, (byte) 0, (int) size);
         mem.write64(base, (base + 4096) | 3);
@@ -238,7 +238,7 @@ public final class Machine implements AutoCloseable {
     private static void setupRegisters(GuestConfig cfg, Vm vm, LoadedProgram program) throws MachineException {
         long top = vm.memory().lowEnd();
         if (cfg.guest().paging() == GuestSection.Paging.IDENTITY) {
-            top = identityPageTables(vm.memory(), program);
+            top = identityPageTables(cfg, vm.memory(), program);
             for (Vcpu v : vm.vcpus()) {
                 v.cpu().enablePaging(top);
             }
@@ -252,10 +252,15 @@ public final class Machine implements AutoCloseable {
                 if (cfg.guest().stackPointer().isPresent()) {
                     sp = cfg.guest().stackPointer().getAsLong();
                     if (sp <= 0 || sp > top) {
-                        throw new MachineException(String.format("guest.stack-pointer 0x%x lies outside guest memory [0, 0x%x]", sp, top));
+                        throw new MachineException(cfg.where("guest.stack-pointer") + String.format(" = 0x%x lies outside guest memory [0, 0x%x]", sp, top));
                     }
                 } else if (program.elf()) {
-                    sp = InitialStack.build(vm.memory(), top, cfg.guest().name(), cfg.program().args());
+                    sp = InitialStack.build(vm.memory(), top, program.end(), cfg.guest().name(), cfg.program().args());
+                    if (sp < 0) {
+                        throw new MachineException(cfg.where("guest.program.args") + String.format(
+                                ": the arguments need %d bytes of stack, but only %d are free between the program's end (0x%x) and the top"
+                                + " of guest memory (0x%x); shorten them or raise guest.memory", -sp, top - program.end(), program.end(), top));
+                    }
                 } else {
                     sp = top;
                 }
@@ -264,7 +269,7 @@ public final class Machine implements AutoCloseable {
             } else if (cfg.guest().apStart() == GuestSection.ApStart.ENTRY) {
                 long sp = top - v.index() * AP_STACK_SPACING;
                 if (sp <= program.end()) {
-                    throw new MachineException("guest memory is too small for " + vcpus.size() + " vCPU stacks of "
+                    throw new MachineException(cfg.where("guest.memory") + ": too small for " + vcpus.size() + " vCPU stacks of "
                             + (AP_STACK_SPACING >> 10) + " KiB above the program");
                 }
                 c.r[Cpu.RSP] = sp;

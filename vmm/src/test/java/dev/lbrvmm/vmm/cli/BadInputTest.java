@@ -129,6 +129,41 @@ class BadInputTest {
                 "-o", "kvm.guest-lbr=on", "-o", "guest.cpu.model=haswell"), "kvm.guest-lbr = on was refused", "geometry");
     }
 
+    /** Errors found while building the machine, after the config was read, still name the file and line that set the value. */
+    @Test
+    void errorsFoundAfterReadingTheConfigNameTheLineThatSetTheValue() throws Exception {
+        String fib = CliRunner.home().resolve("examples/bin/fib.elf").toString().replace("\\", "/");
+        String[][] cases = {
+            {"kvm.guest-lbr = on\nguest.cpu.model = haswell", ":2: kvm.guest-lbr = on was refused"},
+            {"guest.stack-pointer = 0x10000000", ":2: guest.stack-pointer = 0x10000000 lies outside guest memory"},
+            {"guest.memory = 8M\nguest.program.args = [\"" + "a".repeat(9 << 20) + "\"]", ":3: guest.program.args: the arguments need"},
+            {"host.cpu-model = qemu64\nhost.tasks = [{name = t, lbr = task-pinned}]", ":3: host.tasks: host task t wants an LBR"},
+            {"host.cpu-model = qemu64\nhost.lbr-events = [{cpu = 0}]", ":3: host.lbr-events: a host CPU LBR event needs an LBR"},
+        };
+        for (String[] c : cases) {
+            Path conf = dir.resolve("after.conf");
+            Files.writeString(conf, "guest.program.path = \"" + fib + "\"\n" + c[0] + "\n");
+            CliRunner.Result r = CliRunner.run("run", conf.toString());
+            assertCleanError(r, conf + c[1]);
+        }
+        Path flat = file("one.bin", new byte[] {(byte) 0xF4});
+        Path conf = dir.resolve("flat.conf");
+        Files.writeString(conf, "guest.program { path = \"" + flat.toString().replace("\\", "/") + "\"\n format = flat\n"
+                + "  load-address = 0x7fffffff }\n");
+        assertCleanError(CliRunner.run("run", conf.toString()), conf + ":3: guest.program.load-address: ", "does not fit");
+        Files.writeString(conf, "guest.program { path = \"" + flat.toString().replace("\\", "/") + "\"\n format = flat\n"
+                + "  entry = 0x100010 }\n");
+        assertCleanError(CliRunner.run("run", conf.toString()), conf + ":3: guest.program.entry: ", "lies outside the program");
+    }
+
+    @Test
+    void aSixtyFourCpuHostRunsTasksWithoutAnAffinity() throws Exception {
+        CliRunner.Result r = CliRunner.run("run", CliRunner.home().resolve("configs/fib.conf").toString(), "-o", "host.cpus=64",
+                "-o", "host.tasks=[{name = busy}]");
+        assertThat(r.status()).as(r.err()).isEqualTo(40);
+        assertThat(r.out()).contains("fib(30) = 832040");
+    }
+
     @Test
     void usageErrors() {
         CliRunner.Result r = CliRunner.run("run", "--no-such-option");

@@ -201,4 +201,41 @@ class GuestConfigLoaderTest {
                 .hasMessageContaining("must be an integer");
         assertThat(GuestConfigLoader.load(null, List.of("guest.memory=1536M")).guest().memory()).isEqualTo(1536L << 20);
     }
+    @Test
+    void nestingThousandsDeepIsAnErrorWithALineNotAStackOverflow() throws Exception {
+        Path f = write("deep.conf", "guest.vcpus = 1\n# { [ in a comment\ns = \"{{{[[\"\na = " + "{ b = ".repeat(20_000) + "1"
+                + " }".repeat(20_000) + "\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of())).isInstanceOf(GuestConfigException.class)
+                .hasMessageContaining("deep.conf:4: objects and lists nest more than 200 levels deep");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("x=" + "[".repeat(20_000) + "]".repeat(20_000))))
+                .isInstanceOf(GuestConfigException.class).hasMessageContaining("-o x:1: objects and lists nest");
+        Path viaInclude = write("outer.conf", "include required(\"deep.conf\")\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(viaInclude, List.of())).isInstanceOf(GuestConfigException.class)
+                .hasMessageContaining("outer.conf or a file it includes: objects and lists nest too deeply");
+        Path fine = write("fine.conf", "guest.msrs { " + "\"0x1d9\" = 1, ".repeat(3) + "}\nhost.tasks = [{name = a, cpus = [0]}]\n");
+        assertThat(GuestConfigLoader.load(fine, List.of()).host().tasks()).hasSize(1);
+    }
+
+    @Test
+    void aMissingRequiredIncludeNamesTheLineThatIncludesIt() throws Exception {
+        Path f = write("inc.conf", "guest.vcpus = 1\ninclude required(\"nothere.conf\")\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of())).isInstanceOf(GuestConfigException.class)
+                .hasMessage(f + ":2: included file 'nothere.conf' was not found (relative names are looked up in " + dir + ")");
+    }
+
+    /** A config named without a folder (lbrvmm run guest.conf in its own folder) finds the files it includes. */
+    @Test
+    void aBareFileNameFindsItsIncludes() throws Exception {
+        Path cwd = Path.of("").toAbsolutePath();
+        Path outer = cwd.resolve("bare-include-test.conf");
+        Path inner = cwd.resolve("bare-include-test-inner.conf");
+        try {
+            Files.writeString(outer, "include required(\"bare-include-test-inner.conf\")\n");
+            Files.writeString(inner, "guest.vcpus = 3\n");
+            assertThat(GuestConfigLoader.load(Path.of("bare-include-test.conf"), List.of()).guest().vcpus()).isEqualTo(3);
+        } finally {
+            Files.deleteIfExists(outer);
+            Files.deleteIfExists(inner);
+        }
+    }
 }
