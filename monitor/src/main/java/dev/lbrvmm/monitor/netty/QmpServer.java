@@ -61,10 +61,21 @@ public final class QmpServer implements AutoCloseable {
             listeners.add(ch);
             return (InetSocketAddress) ch.localAddress();
         } catch (Exception e) {
-            throw new IOException("cannot listen on tcp:" + host + ":" + port + ": " + e.getMessage(), e);
-        } catch (Throwable t) {
-            throw new IOException("cannot listen on tcp:" + host + ":" + port + ": " + t, t);
+            throw new IOException("cannot listen on tcp:" + host + ":" + port + ": " + reason(e), e);
         }
+    }
+
+    /** Why a bind failed, in words (Netty's exceptions may carry no message, or one without the address). */
+    static String reason(Throwable e) {
+        if (e instanceof java.nio.channels.UnresolvedAddressException) {
+            return "the host name does not resolve to an address";
+        }
+        String m = e.getMessage();
+        if (m == null) {
+            return e.getClass().getSimpleName();
+        }
+        int i = m.indexOf("failed: ");
+        return i >= 0 && m.startsWith("bind(") ? m.substring(i + 8) : m; // "bind(..) failed: Address already in use"
     }
 
     /**
@@ -97,10 +108,10 @@ public final class QmpServer implements AutoCloseable {
                 socketCleanup = new Thread(this::deleteSockets, "qmp-socket-cleanup");
                 Runtime.getRuntime().addShutdownHook(socketCleanup);
             }
-        } catch (IOException e) {
-            throw e;
         } catch (Exception e) {
-            throw new IOException("cannot listen on unix:" + path + ": " + e.getMessage(), e);
+            Path dir = path.toAbsolutePath().getParent();
+            String why = dir != null && !Files.isDirectory(dir) ? "its folder " + dir + " does not exist" : reason(e);
+            throw new IOException("cannot listen on unix:" + path + ": " + why, e);
         }
     }
 

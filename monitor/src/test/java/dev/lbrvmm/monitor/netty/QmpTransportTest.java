@@ -157,6 +157,17 @@ class QmpTransportTest {
     }
 
     @Test
+    void listenErrorsNameTheAddressAndSayWhy(@TempDir Path dir) {
+        try (QmpServer server = new QmpServer(monitor)) {
+            Path sock = dir.resolve("no/such/folder/qmp.sock");
+            assertThatThrownBy(() -> server.listenUnix(sock))
+                    .hasMessage("cannot listen on unix:" + sock + ": its folder " + sock.getParent() + " does not exist");
+            assertThatThrownBy(() -> server.listenTcp("no-such-host.invalid", 4444))
+                    .hasMessage("cannot listen on tcp:no-such-host.invalid:4444: the host name does not resolve to an address");
+        }
+    }
+
+    @Test
     void tcpEndpointServesSeveralClientsEachWithItsOwnState() throws Exception {
         try (QmpServer server = new QmpServer(monitor)) {
             InetSocketAddress at = server.listenTcp("127.0.0.1", 0);

@@ -108,6 +108,8 @@ final class RunCommand implements Callable<Integer> {
                     console.err.println("lbrvmm: guest crashed: " + exit.message());
                 } else if (exit.kind() == MachineExit.Kind.HALTED) {
                     console.err.println("lbrvmm: " + exit.message());
+                } else if (exit.kind() == MachineExit.Kind.OUTPUT_ERROR) {
+                    console.err.println("lbrvmm: error: " + exit.message() + "; the guest was stopped");
                 }
                 if (stats) {
                     StatsReport.print(m.vm(), console.err);
@@ -119,6 +121,11 @@ final class RunCommand implements Callable<Integer> {
                     } catch (IOException e) {
                         throw new MachineException("--dump-lbr: cannot write " + dumpLbr + ": " + e.getMessage());
                     }
+                }
+                java.util.Optional<String> lateFailure = m.outputFailure();
+                if (exit.kind() != MachineExit.Kind.OUTPUT_ERROR && lateFailure.isPresent()) { // at the last flush, after the guest ended
+                    console.err.println("lbrvmm: error: " + lateFailure.get());
+                    return ExitCodes.BAD_INPUT;
                 }
                 return exit.status();
             }

@@ -53,6 +53,10 @@ public final class Machine implements AutoCloseable {
         this.program = program;
         this.serial = serial;
         this.programStdout = programStdout;
+        serial.onFailure(() -> outputFailed(serial));
+        if (programStdout != null) {
+            programStdout.onFailure(() -> outputFailed(programStdout));
+        }
         this.shim = new LinuxSyscallShim(programStdout != null ? programStdout : serial);
         this.halted = new boolean[vm.vcpus().size()];
         this.dead = new boolean[vm.vcpus().size()];
@@ -294,13 +298,13 @@ public final class Machine implements AutoCloseable {
     private static SerialOutput open(OutputTarget where, String what, PrintStream stdout, PrintStream stderr)
             throws MachineException {
         return switch (where.kind()) {
-            case STDOUT -> new SerialOutput(stdout, false);
-            case STDERR -> new SerialOutput(stderr, false);
-            case NONE -> new SerialOutput(null, false);
+            case STDOUT -> new SerialOutput(stdout, what + " (standard output)", false);
+            case STDERR -> new SerialOutput(stderr, what + " (standard error)", false);
+            case NONE -> new SerialOutput(null, what, false);
             case FILE -> {
                 try {
                     OutputStream o = new FileOutputStream(where.file().toFile());
-                    yield new SerialOutput(o, true);
+                    yield new SerialOutput(o, what + " file " + where.file(), true);
                 } catch (IOException e) {
                     throw new MachineException("cannot open " + what + " file " + where.file() + ": " + e.getMessage());
                 }
@@ -327,6 +331,21 @@ public final class Machine implements AutoCloseable {
             n += v.cpu().retired();
         }
         return n;
+    }
+
+    /** A guest output could not be written: the guest stops (between instructions, as a monitor stop does). */
+    private void outputFailed(SerialOutput o) {
+        finish(new MachineExit(MachineExit.Kind.OUTPUT_ERROR, MachineExit.OUTPUT_ERROR_STATUS, o.failure()));
+        kickVcpus();
+    }
+
+    /** The first failed write of the serial or program stdout output, if any (also after the guest ended). */
+    public java.util.Optional<String> outputFailure() {
+        String f = serial.failure();
+        if (f == null && programStdout != null) {
+            f = programStdout.failure();
+        }
+        return java.util.Optional.ofNullable(f);
     }
 
     private void finish(MachineExit e) {

@@ -90,7 +90,7 @@ public final class MachineController {
                 events.stopped();
                 events.shutdown(true, "guest-panic");
             }
-            case INTERNAL_ERROR -> {
+            case INTERNAL_ERROR, OUTPUT_ERROR -> { // a failed output write is a host-side error too
                 state = RunState.INTERNAL_ERROR;
                 events.stopped();
                 events.shutdown(false, "host-error");

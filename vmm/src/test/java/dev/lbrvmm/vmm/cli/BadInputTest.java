@@ -157,6 +157,13 @@ class BadInputTest {
     }
 
     @Test
+    void aFullDiskForTheSerialFileIsOneLineNotAnInternalError() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/full")), "needs /dev/full");
+        assertCleanError(CliRunner.run("run", CliRunner.home().resolve("configs/fib.conf").toString(),
+                "-o", "guest.serial.output=/dev/full"), "cannot write serial output file /dev/full: No space left on device");
+    }
+
+    @Test
     void aSixtyFourCpuHostRunsTasksWithoutAnAffinity() throws Exception {
         CliRunner.Result r = CliRunner.run("run", CliRunner.home().resolve("configs/fib.conf").toString(), "-o", "host.cpus=64",
                 "-o", "host.tasks=[{name = busy}]");
