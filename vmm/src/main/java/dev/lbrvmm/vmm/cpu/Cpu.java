@@ -556,6 +556,11 @@ public final class Cpu {
                 rip = code[i].rip;
                 blockLen = i;
                 Interrupts.raise(this, f, code[i]);
+            } catch (StringOps.Interrupted r) {
+                i--; // a long REP yielded: not retired, RIP on it, its registers hold the progress
+                rip = code[i].rip;
+                blockLen = i;
+                left--; // but it used the time slice: preemption still comes
             } catch (RuntimeException e) {
                 Insn in = code[i - 1];
                 i--;

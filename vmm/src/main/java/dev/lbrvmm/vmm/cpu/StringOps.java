@@ -4,10 +4,37 @@ package dev.lbrvmm.vmm.cpu;
  * MOVS, STOS, LODS, SCAS and CMPS with their REP/REPE/REPNE forms. Registers are updated after
  * every element, so a fault in the middle leaves a restartable state as on hardware; REP MOVS
  * and REP STOSB with DF = 0 over in-bounds, non-overlapping ranges are done as bulk copies.
- * A REP instruction retires as one instruction.
+ * A REP instruction retires as one instruction. Like the hardware, which takes interrupts between
+ * iterations (SDM Vol. 1, "REP prefix": the instruction is restarted with the updated registers), a long
+ * REP is interruptible: after {@link #CHUNK} elements it stops with RIP still on it, throwing
+ * {@link #INTERRUPTED}; the run loop counts that against the time slice without retiring anything, so
+ * preemption, monitor stops and pending interrupts happen while a REP with RCX = 2^64 - 1 over memory
+ * that never faults (unclaimed MMIO reads) runs on.
  */
 final class StringOps {
     private StringOps() {}
+
+    /** Elements a REP string instruction handles before it lets the run loop look at the world. */
+    static final long CHUNK = 1 << 16;
+
+    /** Unwinds a REP that stopped after {@link #CHUNK} elements; registers hold its progress. */
+    static final class Interrupted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        private Interrupted() {
+            super("REP string instruction interrupted between iterations", null, false, false);
+        }
+    }
+
+    static final Interrupted INTERRUPTED = new Interrupted();
+
+    /** Counts an element of a REP; after CHUNK of them the instruction yields. */
+    private static boolean more(long done) {
+        if (done >= CHUNK) {
+            throw INTERRUPTED;
+        }
+        return true;
+    }
 
     /** Repeat prefixes (Insn.ext): none, REP/REPE (F3), REPNE (F2). */
     static final int NO_REP = 0, REP = 1, REPNE = 2;
@@ -20,6 +47,7 @@ final class StringOps {
         if (rep && count == 0) {
             return;
         }
+        long k = 0;
         switch (in.op) {
             case Op.MOVS -> {
                 if (rep && step > 0 && bulkMovs(c, in, count)) {
@@ -31,7 +59,7 @@ final class StringOps {
                     c.store(di, size, c.load(si + seg(c, in), size)); // the destination is always ES
                     advance(c, in, Cpu.RSI, step);
                     advance(c, in, Cpu.RDI, step);
-                } while (rep && decrement(c, in) != 0);
+                } while (rep && decrement(c, in) != 0 && more(++k));
             }
             case Op.STOS -> {
                 long v = c.getReg(Cpu.RAX, size);
@@ -41,20 +69,20 @@ final class StringOps {
                 do {
                     c.store(addr(c, in, Cpu.RDI), size, v);
                     advance(c, in, Cpu.RDI, step);
-                } while (rep && decrement(c, in) != 0);
+                } while (rep && decrement(c, in) != 0 && more(++k));
             }
             case Op.LODS -> {
                 do {
                     c.setReg(Cpu.RAX, size, c.load(addr(c, in, Cpu.RSI) + seg(c, in), size));
                     advance(c, in, Cpu.RSI, step);
-                } while (rep && decrement(c, in) != 0);
+                } while (rep && decrement(c, in) != 0 && more(++k));
             }
             case Op.SCAS -> {
                 long acc = c.getReg(Cpu.RAX, size);
                 do {
                     Arithmetic.sub(c, acc, c.load(addr(c, in, Cpu.RDI), size), size);
                     advance(c, in, Cpu.RDI, step);
-                } while (rep && decrement(c, in) != 0 && LazyFlags.zf(c) == (in.ext == REP));
+                } while (rep && decrement(c, in) != 0 && LazyFlags.zf(c) == (in.ext == REP) && more(++k));
             }
             default -> { // CMPS
                 do {
@@ -63,7 +91,7 @@ final class StringOps {
                     Arithmetic.sub(c, a, b, size);
                     advance(c, in, Cpu.RSI, step);
                     advance(c, in, Cpu.RDI, step);
-                } while (rep && decrement(c, in) != 0 && LazyFlags.zf(c) == (in.ext == REP));
+                } while (rep && decrement(c, in) != 0 && LazyFlags.zf(c) == (in.ext == REP) && more(++k));
             }
         }
     }

@@ -67,4 +67,36 @@ class ArchitecturalFaultsTest {
             assertThat(h.mem.read8(end - 8) & 0xFF).isEqualTo(0x5A);
         }
     }
+    /**
+     * A REP over memory that never faults (device reads outside RAM) with ECX = 2^32 - 1 yields between
+     * chunks like a hardware REP takes interrupts: the run ends at its budget and a stop request is seen,
+     * nothing is retired until the REP completes, and the registers carry its progress.
+     */
+    @Test
+    void anEndlessRepYieldsToTheBudgetAndToStopRequestsWithoutRetiring() {
+        CpuHarness h = new CpuHarness("f3ac f4"); // rep lodsb from beyond RAM; hlt
+        h.cpu.enterProtectedMode32(CpuHarness.CODE, 0, 0); // architectural: reads outside RAM go to devices
+        h.reg(Cpu.RCX, 0xFFFF_FFFFL).reg(Cpu.RSI, 2L << 20);
+        h.cpu.setMmioBus(new MmioBus() {
+            @Override
+            public long read(long physical, int size) {
+                return -1; // unclaimed: all ones
+            }
+
+            @Override
+            public void write(long physical, int size, long value) {
+            }
+        });
+        assertThat(h.cpu.run(3)).isEqualTo(CpuExit.BUDGET);
+        assertThat(h.cpu.retired()).as("the REP has not completed").isZero();
+        assertThat(h.cpu.rip()).isEqualTo(CpuHarness.CODE);
+        assertThat(h.r(Cpu.RCX)).isEqualTo(0xFFFF_FFFFL - 3 * StringOps.CHUNK);
+        assertThat(h.r(Cpu.RSI)).isEqualTo((2L << 20) + 3 * StringOps.CHUNK);
+        h.cpu.requestStop();
+        assertThat(h.cpu.run(Long.MAX_VALUE)).as("a stop is honoured during the REP").isEqualTo(CpuExit.STOPPED);
+        h.reg(Cpu.RCX, 5);
+        h.cpu.run(2);
+        assertThat(h.cpu.retired()).as("REP then HLT, each retired once").isEqualTo(2);
+        assertThat(h.r(Cpu.RAX) & 0xFF).isEqualTo(0xFF);
+    }
 }
