@@ -560,7 +560,7 @@ public final class Cpu {
                 i--; // a long REP yielded: not retired, RIP on it, its registers hold the progress
                 rip = code[i].rip;
                 blockLen = i;
-                left--; // but it used the time slice: preemption still comes
+                left -= StringOps.CHUNK; // but it used the time slice, an element for an instruction: preemption still comes
             } catch (RuntimeException e) {
                 Insn in = code[i - 1];
                 i--;

@@ -7,7 +7,7 @@ package dev.lbrvmm.vmm.cpu;
  * A REP instruction retires as one instruction. Like the hardware, which takes interrupts between
  * iterations (SDM Vol. 1, "REP prefix": the instruction is restarted with the updated registers), a long
  * REP is interruptible: after {@link #CHUNK} elements it stops with RIP still on it, throwing
- * {@link #INTERRUPTED}; the run loop counts that against the time slice without retiring anything, so
+ * {@link #INTERRUPTED}; the run loop charges the time slice one instruction per element without retiring anything, so
  * preemption, monitor stops and pending interrupts happen while a REP with RCX = 2^64 - 1 over memory
  * that never faults (unclaimed MMIO reads) runs on.
  */
@@ -15,7 +15,7 @@ final class StringOps {
     private StringOps() {}
 
     /** Elements a REP string instruction handles before it lets the run loop look at the world. */
-    static final long CHUNK = 1 << 16;
+    static final long CHUNK = 4096;
 
     /** Unwinds a REP that stopped after {@link #CHUNK} elements; registers hold its progress. */
     static final class Interrupted extends RuntimeException {
