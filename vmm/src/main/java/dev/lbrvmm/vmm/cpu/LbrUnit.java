@@ -152,7 +152,10 @@ public final class LbrUnit implements BranchListener {
         long now = cpu.instructionsAtBranch() + penaltyCycles;
         long elapsed = now - lastUpdateCycles;
         lastUpdateCycles = now;
-        int cycles = elapsed > 0xFFFF ? 0xFFFF : (int) elapsed;
+        // The clock is the running vCPU's retired count; after another vCPU (a lower count) ran on this
+        // physical CPU the difference is negative. Hardware cycle counts never are: such a record gets 0
+        // (an INFO value with the sign bit smeared over reserved bits made perf's restore #GP).
+        int cycles = elapsed > 0xFFFF ? 0xFFFF : elapsed < 0 ? 0 : (int) elapsed;
         int t = (tos + 1) & mask;
         tos = t;
         int at = t << 2;

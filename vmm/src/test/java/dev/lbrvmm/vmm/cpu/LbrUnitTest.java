@@ -173,4 +173,23 @@ class LbrUnitTest {
         branch(u, 0x500, 0x400, BranchKind.CONDITIONAL);
         assertThat(u.snapshot().entries().get(0).mispredicted()).as("one not-taken keeps a strong counter taken").isFalse();
     }
+    /**
+     * Two vCPUs share a physical CPU: the cycle clock switches to one that has retired fewer
+     * instructions. The record's cycle count is 0, never negative, and perf's restore can write
+     * every saved INFO back (found by the guest-code fuzzer: a negative count set reserved bits).
+     */
+    @Test
+    void aClockThatGoesBackGivesZeroCyclesNotReservedInfoBits() {
+        CpuHarness busy = new CpuHarness("90".repeat(300) + "f4").run(300);
+        Cpu fresh = new Cpu(1, new GuestMemory(1 << 20));
+        LbrUnit u = new LbrUnit(SKL, busy.cpu);
+        u.setDebugctl(DebugCtl.LBR);
+        branch(u, 0x1000, 0x2000, BranchKind.NEAR_REL_JMP);
+        u.setClock(fresh);
+        branch(u, 0x3000, 0x4000, BranchKind.NEAR_REL_JMP);
+        long info = u.readMsr(Msr.MSR_LBR_INFO_0 + u.tos());
+        assertThat(info & 0xFFFF).isZero();
+        assertThat(info & LbrFormat.INFO_RESERVED).isZero();
+        u.writeMsr(Msr.MSR_LBR_INFO_0 + u.tos(), info);
+    }
 }
