@@ -114,9 +114,16 @@ class JsonStreamerTest {
                 .containsExactly("{\"execute\": \"query-status\", \"id\": \"it's\"}");
         assertThat(feed("[\"caf\u00c3\u00a9\", \"\\u00e9\", \"\\uD83D\\uDE00\", \"\\u0000\"] "))
                 .containsExactly("[\"caf\\u00E9\", \"\\u00E9\", \"\\uD83D\\uDE00\", \"\\u0000\"]");
-        assertThat(feed("[18446744073709551615, 18446744073709551616, 0.1, 2.5E-3, 1e3, 3.0, -0.0, -0, 1e400] "))
+        assertThat(feed("[18446744073709551615, 18446744073709551616, 0.1, 2.5E-3, 1e3, 3.0, -0.0, -0, 1e308] "))
                 .containsExactly("[18446744073709551615, 1.8446744073709552e+19, 0.10000000000000001, 0.0025000000000000001,"
-                        + " 1000, 3, -0, 0, inf]");
+                        + " 1000, 3, -0, 0, 1e+308]");
+    }
+
+    @Test
+    void numbersBeyondADoubleAreAnErrorNotAnInfinityThatNoClientCouldRead() {
+        assertThat(feed("{\"id\": 1e400} {\"id\": -1" + "0".repeat(400) + "} [1e308]"))
+                .containsExactly("ERR: JSON parse error, number '1e400' is out of range",
+                        "ERR: JSON parse error, number '-1" + "0".repeat(38) + "...' is out of range", "[1e+308]");
     }
 
     @Test

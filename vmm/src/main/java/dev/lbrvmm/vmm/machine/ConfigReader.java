@@ -253,9 +253,14 @@ final class ConfigReader {
     }
 
     /** A path relative to the file that set it (as given when it came from the command line). */
-    Path relativePath(String path) {
+    Path relativePath(String path) throws GuestConfigException {
         ConfigValue v = value(path);
-        Path p = Path.of(config.getString(path));
+        Path p;
+        try {
+            p = Path.of(config.getString(path));
+        } catch (java.nio.file.InvalidPathException e) {
+            throw bad(path, "is not a usable path: " + e.getReason());
+        }
         String f = v.origin().filename();
         if (p.isAbsolute() || f == null) {
             return p;

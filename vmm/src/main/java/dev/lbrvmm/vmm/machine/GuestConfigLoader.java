@@ -91,7 +91,7 @@ public final class GuestConfigLoader {
             if (l.contains("include") && l.contains(name)) {
                 Path dir = file.toAbsolutePath().getParent();
                 return file + ":" + (i + 1) + ": included file '" + name + "' was not found"
-                        + (dir == null || Path.of(name).isAbsolute() ? "" : " (relative names are looked up in " + dir + ")");
+                        + (dir == null || name.startsWith("/") ? "" : " (relative names are looked up in " + dir + ")");
             }
         }
         return file + ": " + msg.replace("java.io.FileNotFoundException: ", "").replace("java.io.IOException: ", "");

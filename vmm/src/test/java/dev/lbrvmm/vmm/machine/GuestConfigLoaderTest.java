@@ -216,6 +216,19 @@ class GuestConfigLoaderTest {
         assertThat(GuestConfigLoader.load(fine, List.of()).host().tasks()).hasSize(1);
     }
 
+    /** Found by the config fuzzer: a NUL in a path was an InvalidPathException out of the loader. */
+    @Test
+    void pathsThatNoFileSystemAcceptsNameTheKeyAndLine() throws Exception {
+        Path f = write("nul.conf", "guest.vcpus = 1\nguest.program.path = \"prog\\u0000.elf\"\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(f, List.of())).isInstanceOf(GuestConfigException.class)
+                .hasMessageContaining("nul.conf:2: guest.program.path is not a usable path: Nul character not allowed");
+        assertThatThrownBy(() -> GuestConfigLoader.load(null, List.of("guest.serial.output=\"a\\u0000\""))).isInstanceOf(GuestConfigException.class)
+                .hasMessageContaining("guest.serial.output is not a usable path");
+        Path inc = write("nulinc.conf", "include required(\"x\\u0000.conf\")\n");
+        assertThatThrownBy(() -> GuestConfigLoader.load(inc, List.of())).isInstanceOf(GuestConfigException.class)
+                .hasMessageContaining("nulinc.conf");
+    }
+
     @Test
     void aMissingRequiredIncludeNamesTheLineThatIncludesIt() throws Exception {
         Path f = write("inc.conf", "guest.vcpus = 1\ninclude required(\"nothere.conf\")\n");
