@@ -17,21 +17,7 @@ import java.util.List;
  */
 class QmpSessionFuzzTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final CommandRegistry REGISTRY = new CommandRegistry()
-            .register(QmpCommand.of("query-status", List.of(), ReplyType.of(QmpSessionTest.StatusInfo.class),
-                    (a, s) -> new QmpSessionTest.StatusInfo("running")))
-            .register(QmpCommand.of("stop", List.of(), ReplyType.NONE, (a, s) -> {
-                s.monitor().broadcast("STOP", null);
-                return null;
-            }))
-            .register(QmpCommand.of("quit", List.of(), ReplyType.NONE, (a, s) -> {
-                s.closeAfterReply();
-                return null;
-            }))
-            .register(QmpCommand.of("echo", List.of(Param.required("n", Param.Type.INT), Param.optional("s", Param.Type.STR),
-                    Param.enumOf("mode", true, List.of("a", "b")), Param.optional("u", Param.Type.UINT64),
-                    Param.optional("f", Param.Type.NUMBER), Param.optional("b", Param.Type.BOOL),
-                    Param.optional("o", Param.Type.OBJECT), Param.optional("l", Param.Type.ARRAY)), ReplyType.ANY, (a, s) -> a));
+    private static final CommandRegistry REGISTRY = QmpSessionTest.sessionCommands();
 
     @FuzzTest(maxDuration = "10m")
     void byteStream(byte[] data) throws Exception {

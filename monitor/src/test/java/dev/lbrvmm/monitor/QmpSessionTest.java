@@ -14,21 +14,27 @@ import org.junit.jupiter.params.provider.CsvSource;
 class QmpSessionTest {
     final List<String> wire = new ArrayList<>();
     final AtomicBoolean closed = new AtomicBoolean();
-    final CommandRegistry registry = new CommandRegistry()
-            .register(QmpCommand.of("query-status", List.of(), ReplyType.of(StatusInfo.class), (a, s) -> new StatusInfo("running")))
+    /** query-status, stop (broadcasts STOP), quit, and echo (returns its arguments, one of each QAPI type). */
+    static CommandRegistry sessionCommands() {
+        return new CommandRegistry()
+                .register(QmpCommand.of("query-status", List.of(), ReplyType.of(StatusInfo.class), (a, s) -> new StatusInfo("running")))
+                .register(QmpCommand.of("stop", List.of(), ReplyType.NONE, (a, s) -> {
+                    s.monitor().broadcast("STOP", null);
+                    return null;
+                }))
+                .register(QmpCommand.of("quit", List.of(), ReplyType.NONE, (a, s) -> {
+                    s.closeAfterReply();
+                    return null;
+                }))
+                .register(QmpCommand.of("echo", List.of(Param.required("n", Param.Type.INT), Param.optional("s", Param.Type.STR),
+                        Param.enumOf("mode", true, List.of("a", "b")), Param.optional("u", Param.Type.UINT64),
+                        Param.optional("f", Param.Type.NUMBER), Param.optional("b", Param.Type.BOOL),
+                        Param.optional("o", Param.Type.OBJECT), Param.optional("l", Param.Type.ARRAY)), ReplyType.ANY, (a, s) -> a));
+    }
+
+    final CommandRegistry registry = sessionCommands()
             .register(QmpCommand.of("query-version", List.of(), ReplyType.of(QmpMonitor.VersionInfo.class), (a, s) -> s.monitor().versionInfo()))
-            .register(QmpCommand.of("x-drifted", List.of(), ReplyType.of(StatusInfo.class), (a, s) -> "not a StatusInfo"))
-            .register(QmpCommand.of("stop", List.of(), ReplyType.NONE, (a, s) -> {
-                s.monitor().broadcast("STOP", null);
-                return null;
-            }))
-            .register(QmpCommand.of("quit", List.of(), ReplyType.NONE, (a, s) -> {
-                s.closeAfterReply();
-                return null;
-            }))
-            .register(QmpCommand.of("echo", List.of(Param.required("n", Param.Type.INT), Param.optional("s", Param.Type.STR),
-                    Param.enumOf("mode", true, List.of("a", "b")), Param.optional("u", Param.Type.UINT64)), ReplyType.ANY,
-                    (a, s) -> a));
+            .register(QmpCommand.of("x-drifted", List.of(), ReplyType.of(StatusInfo.class), (a, s) -> "not a StatusInfo"));
     final QmpMonitor monitor = new QmpMonitor(registry, new QmpMonitor.Version(7, 2, 0, "lbrvmm"), Runnable::run);
     final QmpSession session = monitor.open(new QmpSession.Transport() {
         @Override
