@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** {@code lbrvmm}: the command line. */
 @Command(name = "lbrvmm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A VMM harness that models how KVM gives guests Intel's Last Branch Recording.",
-        subcommands = {RunCommand.class, BenchCommand.class, QmpCommandLine.class, ReportCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, RecordCommand.class, BenchCommand.class, QmpCommandLine.class, ReportCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit status of 'run': the guest's own status (Linux exit(n), or (v << 1) | 1 for isa-debug-exit),",
                 "0 when every vCPU halted, " + ExitCodes.GUEST_CRASHED + " when the guest crashed (triple fault),",
                 ExitCodes.BAD_INPUT + " for a config or program that cannot be used, " + ExitCodes.USAGE + " for bad arguments."})
@@ -57,6 +57,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                 QmpCommandLine.class, QmpCommandLine::new,
                 SamplingBenchCommand.class, SamplingBenchCommand::new,
                 ReportCommand.class, ReportCommand::new,
+                RecordCommand.class, RecordCommand::new,
                 LbrPolicyBenchCommand.class, LbrPolicyBenchCommand::new);
         CommandLine cl = new CommandLine(new Main(console), new CommandLine.IFactory() {
             @Override

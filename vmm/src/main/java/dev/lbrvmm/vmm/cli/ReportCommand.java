@@ -3,6 +3,9 @@ package dev.lbrvmm.vmm.cli;
 import dev.lbrvmm.vmm.machine.GuestConfigException;
 import dev.lbrvmm.vmm.machine.GuestConfigLoader;
 import dev.lbrvmm.vmm.machine.OutputFile;
+import dev.lbrvmm.vmm.machine.ProgramIdentity;
+import dev.lbrvmm.vmm.qmp.LbrStackJson;
+import dev.lbrvmm.vmm.qmp.RecordFile;
 import dev.lbrvmm.vmm.report.BranchTable;
 import dev.lbrvmm.vmm.report.FlameGraphHtml;
 import dev.lbrvmm.vmm.report.FoldedStacks;
@@ -34,7 +37,8 @@ import picocli.CommandLine.Parameters;
 final class ReportCommand implements Callable<Integer> {
     private final Main.Console console;
 
-    @Parameters(paramLabel = "INPUT", arity = "1..*", description = "Sample streams or LBR dump files.")
+    @Parameters(paramLabel = "INPUT", arity = "0..*", description = "Data files of lbrvmm record, sample streams or LBR dump files "
+            + "(default: lbrvmm.data).")
     List<Path> inputs;
 
     @Option(names = {"-p", "--program"}, paramLabel = "ELF|CONFIG",
@@ -80,9 +84,17 @@ final class ReportCommand implements Callable<Integer> {
             console.err.println("lbrvmm: report: --top must be 0 or more, got " + top);
             return ExitCodes.USAGE;
         }
+        if (inputs == null || inputs.isEmpty()) {
+            inputs = List.of(Path.of(RecordFile.DEFAULT_NAME));
+            if (!Files.exists(inputs.get(0))) {
+                console.err.println("lbrvmm: report: no input given and no " + RecordFile.DEFAULT_NAME + " here: record one with "
+                        + "'lbrvmm record CONFIG', or name sample streams or LBR dumps");
+                return ExitCodes.USAGE;
+            }
+        }
         refuseOutputOverInput("--folded", folded);
         refuseOutputOverInput("--html", html);
-        ProgramImage image = program == null ? ProgramImage.none() : ProgramImage.load(programFile());
+        ProgramImage image = programImage();
         if (symbol != null && !image.hasSymbols()) {
             console.err.println("lbrvmm: report: --symbol needs --program with an ELF that has symbols");
             return ExitCodes.USAGE;
@@ -121,6 +133,9 @@ final class ReportCommand implements Callable<Integer> {
             summary.add(String.format(Locale.ROOT, "%,d of %,d samples have their sampled address in %s", kept[0], read[0], symbol));
         }
         summary.add(String.format(Locale.ROOT, "%,d branch records, %,d distinct branches", table.records(), table.rows().size()));
+        if (!image.hasSymbols()) {
+            summary.add("addresses are not named: give --program with the guest program (or its config), or record with 'lbrvmm record'");
+        }
         if (script) {
             console.out.println();
         }
@@ -134,6 +149,62 @@ final class ReportCommand implements Callable<Integer> {
             write(html, FlameGraphHtml.render(title, summary, stacks, table, image));
         }
         return 0;
+    }
+
+    /**
+     * The program to name addresses with: -p (with a warning when it is not the program a data file
+     * recorded), else the recorded program when it is still there unchanged, else the recorded symbols.
+     */
+    private ProgramImage programImage() throws ReportInputException {
+        Optional<RecordFile.Header> recorded = recordedHeader();
+        Optional<ProgramIdentity> was = recorded.flatMap(RecordFile.Header::program);
+        if (program != null) {
+            Path file = programFile();
+            ProgramImage image = ProgramImage.load(file);
+            Optional<ProgramIdentity> given = identity(file);
+            if (was.isPresent() && given.isPresent() && !given.get().sameProgram(was.get())) {
+                console.err.println("lbrvmm: report: warning: --program " + given.get().describe()
+                        + " is not the program the samples were recorded from, " + was.get().describe()
+                        + ": symbols and call stacks may be wrong");
+            }
+            return image;
+        }
+        if (was.isEmpty()) {
+            return ProgramImage.none();
+        }
+        Path file = Path.of(was.get().path());
+        Optional<ProgramIdentity> now = identity(file);
+        if (now.isPresent() && now.get().sameProgram(was.get())) {
+            return ProgramImage.load(file);
+        }
+        console.err.println("lbrvmm: report: note: " + was.get().path() + (now.isPresent() ? " has changed since" : " is gone since")
+                + " it was recorded: addresses are named from the recorded symbols, and calls and returns are not told apart "
+                + "(give --program with the recorded program for call stacks)");
+        return ProgramImage.ofSymbols(recorded.get().symbols());
+    }
+
+    /** The header of the first input that is an lbrvmm record data file. */
+    private Optional<RecordFile.Header> recordedHeader() throws ReportInputException {
+        for (Path in : inputs) {
+            try {
+                if (Files.isRegularFile(in) && RecordFile.isRecordFile(in)) {
+                    return Optional.of(RecordFile.read(in).header());
+                }
+            } catch (IOException e) {
+                throw new ReportInputException(in + ": cannot read: " + e.getMessage());
+            } catch (LbrStackJson.DumpFormatException e) {
+                throw new ReportInputException(e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<ProgramIdentity> identity(Path file) {
+        try {
+            return Files.isRegularFile(file) ? Optional.of(ProgramIdentity.of(file)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /** -p names the ELF, or a guest config (.conf) whose guest.program.path does. */
@@ -153,6 +224,13 @@ final class ReportCommand implements Callable<Integer> {
     }
 
     private static String describe(SampleReader.Source src) {
+        if (src.recording() != null) {
+            RecordFile.Header h = src.recording();
+            return String.format(Locale.ROOT, "%s: %s, %,d stack%s, %s, %d-entry LBR (format %d)%s%s", src.file(), src.kind(), src.samples(),
+                    src.samples() == 1 ? "" : "s", h.model(), h.lbrDepth(), h.lbrFormat(),
+                    h.period() > 0 ? String.format(Locale.ROOT, ", one per %,d instructions", h.period()) : "",
+                    h.program().map(p -> ", program " + p.describe()).orElse(""));
+        }
         if (src.header() == null) {
             return String.format(Locale.ROOT, "%s: %s, %,d vCPU stack%s", src.file(), src.kind(), src.samples(), src.samples() == 1 ? "" : "s");
         }
@@ -171,11 +249,16 @@ final class ReportCommand implements Callable<Integer> {
             double rate = r.mispredictRate();
             console.out.printf(Locale.ROOT, "%,10d %6.2f%% %7s  %-36s %s%n", r.count(), 100.0 * r.count() / Math.max(1, table.records()),
                     Double.isNaN(rate) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * rate),
-                    String.format("%#x %s", r.from(), image.describe(r.from())), String.format("%#x %s", r.to(), image.describe(r.to())));
+                    address(r.from(), image), address(r.to(), image));
         }
         if (n < rows.size()) {
             console.out.printf(Locale.ROOT, "... %,d more (--top 0 shows all)%n", rows.size() - n);
         }
+    }
+
+    /** "0xaddr name+0xoff" with symbols, the address alone without them. */
+    private static String address(long a, ProgramImage image) {
+        return image.hasSymbols() ? String.format("%#x %s", a, image.describe(a)) : String.format("%#x", a);
     }
 
     private static long size(Path p) {

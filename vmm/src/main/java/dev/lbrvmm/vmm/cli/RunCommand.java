@@ -2,7 +2,6 @@ package dev.lbrvmm.vmm.cli;
 
 import dev.lbrvmm.vmm.machine.GuestConfig;
 import dev.lbrvmm.vmm.machine.GuestConfigException;
-import dev.lbrvmm.vmm.machine.GuestConfigLoader;
 import dev.lbrvmm.vmm.machine.Machine;
 import dev.lbrvmm.vmm.machine.MachineException;
 import dev.lbrvmm.vmm.machine.MachineExit;
@@ -20,7 +19,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code lbrvmm run [CONFIG] [-o key=value]... [--kernel FILE] [--dump-lbr FILE]}. */
 @Command(name = "run", mixinStandardHelpOptions = true,
@@ -29,22 +27,8 @@ import picocli.CommandLine.Parameters;
 final class RunCommand implements Callable<Integer> {
     private final Main.Console console;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG", description = "Guest config file (HOCON).")
-    Path config;
-
     @Mixin
-    ConfigOverrides overrides = new ConfigOverrides();
-
-    @Option(names = "--kernel", paramLabel = "FILE", description = "Guest program to run instead of the config's guest.program.path "
-            + "(an ELF32 Multiboot kernel, such as a kvm-unit-tests .flat, is recognised as one).")
-    Path kernel;
-
-    @Option(names = "--append", paramLabel = "ARGS", description = "Multiboot kernel command line after its name, as QEMU's -append "
-            + "(guest.program.cmdline).")
-    String append;
-
-    @Option(names = "--initrd", paramLabel = "FILE", description = "A module for a Multiboot kernel, as QEMU's -initrd (guest.program.initrd).")
-    Path initrd;
+    GuestOptions guest = new GuestOptions();
 
     @Option(names = "--dump-lbr", paramLabel = "FILE", description = "Write each vCPU's LBR stack as JSON to FILE when the guest exits.")
     Path dumpLbr;
@@ -79,13 +63,7 @@ final class RunCommand implements Callable<Integer> {
             if (!early.isEmpty()) {
                 monitor = MonitorSession.start(early, console); // the greeting should not wait for the machine
             }
-            GuestConfig cfg = GuestConfigLoader.load(config, overrides.values);
-            if (kernel != null) {
-                cfg = cfg.withProgram(cfg.program().withPath(kernel));
-            }
-            if (append != null || initrd != null) {
-                cfg = cfg.withProgram(cfg.program().withMultiboot(append, initrd));
-            }
+            GuestConfig cfg = guest.load(List.of());
             if (monitor == null && !cfg.monitor().qmp().isEmpty()) {
                 List<dev.lbrvmm.monitor.netty.QmpAddress> fromConfig = new ArrayList<>();
                 for (String a : cfg.monitor().qmp()) {
@@ -104,13 +82,7 @@ final class RunCommand implements Callable<Integer> {
                 } else {
                     exit = m.run();
                 }
-                if (exit.kind() == MachineExit.Kind.TRIPLE_FAULT || exit.kind() == MachineExit.Kind.INTERNAL_ERROR) {
-                    console.err.println("lbrvmm: guest crashed: " + exit.message());
-                } else if (exit.kind() == MachineExit.Kind.HALTED) {
-                    console.err.println("lbrvmm: " + exit.message());
-                } else if (exit.kind() == MachineExit.Kind.OUTPUT_ERROR) {
-                    console.err.println("lbrvmm: error: " + exit.message() + "; the guest was stopped");
-                }
+                reportExit(exit, console);
                 if (stats) {
                     StatsReport.print(m.vm(), console.err);
                 }
@@ -122,12 +94,7 @@ final class RunCommand implements Callable<Integer> {
                         throw new MachineException("--dump-lbr: cannot write " + dumpLbr + ": " + e.getMessage());
                     }
                 }
-                java.util.Optional<String> lateFailure = m.outputFailure();
-                if (exit.kind() != MachineExit.Kind.OUTPUT_ERROR && lateFailure.isPresent()) { // at the last flush, after the guest ended
-                    console.err.println("lbrvmm: error: " + lateFailure.get());
-                    return ExitCodes.BAD_INPUT;
-                }
-                return exit.status();
+                return exitStatus(m, exit, console);
             }
         } catch (GuestConfigException | MachineException | IOException e) {
             console.err.println("lbrvmm: error: " + e.getMessage());
@@ -144,12 +111,17 @@ final class RunCommand implements Callable<Integer> {
 
     /** An output that names one of the run's inputs (config, program, initrd) is refused before anything is opened. */
     private void refuseOutputsOverInputs(GuestConfig cfg) throws MachineException {
+        refuseOutputsOverInputs(guest.config, cfg, "--dump-lbr", dumpLbr);
+    }
+
+    /** Refuses an output of the run (the serial and stdout files, and {@code option}'s file) that is one of its inputs. */
+    static void refuseOutputsOverInputs(Path config, GuestConfig cfg, String option, Path file) throws MachineException {
         Map<String, Path> in = new LinkedHashMap<>();
         in.put("the config file", config);
         in.put("the guest program", cfg.program().path());
         in.put("the initrd", cfg.program().initrd());
         Map<String, Path> out = new LinkedHashMap<>();
-        out.put("--dump-lbr", dumpLbr);
+        out.put(option, file);
         out.put("guest.serial.output", fileOf(cfg.guest().serial()));
         out.put("guest.program.stdout", fileOf(cfg.program().stdout()));
         for (Map.Entry<String, Path> o : out.entrySet()) {
@@ -158,6 +130,27 @@ final class RunCommand implements Callable<Integer> {
                 throw new MachineException(o.getKey() + " " + o.getValue() + " is " + c.get() + "; refusing to overwrite it");
             }
         }
+    }
+
+    /** One line on stderr for an exit that is not the guest's own (crash, all halted, an output that failed). */
+    static void reportExit(MachineExit exit, Main.Console console) {
+        if (exit.kind() == MachineExit.Kind.TRIPLE_FAULT || exit.kind() == MachineExit.Kind.INTERNAL_ERROR) {
+            console.err.println("lbrvmm: guest crashed: " + exit.message());
+        } else if (exit.kind() == MachineExit.Kind.HALTED) {
+            console.err.println("lbrvmm: " + exit.message());
+        } else if (exit.kind() == MachineExit.Kind.OUTPUT_ERROR) {
+            console.err.println("lbrvmm: error: " + exit.message() + "; the guest was stopped");
+        }
+    }
+
+    /** QEMU's rule: the guest's status, unless an output failed at the last flush after the guest ended. */
+    static int exitStatus(Machine m, MachineExit exit, Main.Console console) {
+        Optional<String> lateFailure = m.outputFailure();
+        if (exit.kind() != MachineExit.Kind.OUTPUT_ERROR && lateFailure.isPresent()) {
+            console.err.println("lbrvmm: error: " + lateFailure.get());
+            return ExitCodes.BAD_INPUT;
+        }
+        return exit.status();
     }
 
     private static Path fileOf(OutputTarget t) {

@@ -23,11 +23,15 @@ public final class LbrStackJson {
 
     /** One vCPU's stack (the query-lbr reply adds KVM's state to it). */
     public static QmpReplies.LbrStack vcpu(Vcpu v) {
-        LbrSnapshot s = v.lbrSnapshot().orElse(null);
+        return stack(v.index(), v.model().name(), v.model().lbrFormat(), v.model().lbrDepth(), v.guestDebugctl(),
+                v.lbrSnapshot().orElse(null));
+    }
+
+    /** A stack in the dump's shape; {@code s} null for a vCPU without an LBR (no entries). */
+    static QmpReplies.LbrStack stack(int index, String model, int format, int depth, long debugctl, LbrSnapshot s) {
         List<QmpReplies.LbrEntry> entries = s == null ? List.of()
                 : s.entries().stream().map(e -> new QmpReplies.LbrEntry(e.from(), e.to(), e.mispredicted(), e.cycles())).toList();
-        return new QmpReplies.LbrStack(v.index(), v.model().name(), v.model().lbrFormat(), v.model().lbrDepth(), s == null ? 0 : s.tos(),
-                v.guestDebugctl(), s == null ? 0 : s.lbrSelect(), entries);
+        return new QmpReplies.LbrStack(index, model, format, depth, s == null ? 0 : s.tos(), debugctl, s == null ? 0 : s.lbrSelect(), entries);
     }
 
     /** The --dump-lbr file: {@code {"vcpus": [stack, ...]}}. */
@@ -45,7 +49,7 @@ public final class LbrStackJson {
     public static final class DumpFormatException extends Exception {
         private static final long serialVersionUID = 1L;
 
-        DumpFormatException(String message) {
+        public DumpFormatException(String message) {
             super(message);
         }
     }
@@ -72,38 +76,41 @@ public final class LbrStackJson {
         }
         List<LbrSnapshot> out = new java.util.ArrayList<>();
         for (int i = 0; i < vcpus.size(); i++) {
-            String at = "/vcpus/" + i;
-            JsonNode v = vcpus.get(i);
-            int format = (int) integer(file, v, at, "format", 0, 7);
-            int depth = (int) integer(file, v, at, "depth", 1, 64);
-            JsonNode entries = v.get("entries");
-            if (entries == null || !entries.isArray()) {
-                throw new DumpFormatException(file + ": " + at + "/entries: missing or not an array");
-            }
-            if (entries.size() > depth) {
-                throw new DumpFormatException(file + ": " + at + "/entries: " + entries.size() + " entries, more than depth " + depth);
-            }
-            List<LbrSnapshot.Entry> list = new java.util.ArrayList<>();
-            for (int k = 0; k < entries.size(); k++) {
-                String e = at + "/entries/" + k;
-                JsonNode n = entries.get(k);
-                long from = integer(file, n, e, "from", Long.MIN_VALUE, Long.MAX_VALUE);
-                long to = integer(file, n, e, "to", Long.MIN_VALUE, Long.MAX_VALUE);
-                JsonNode m = n.get("mispredicted");
-                if (m != null && !m.isBoolean()) {
-                    throw new DumpFormatException(file + ": " + e + "/mispredicted: expected true or false, got " + m);
-                }
-                Integer cycles = n.has("cycles") ? (int) integer(file, n, e, "cycles", 0, 0xFFFF) : null;
-                list.add(new LbrSnapshot.Entry(k, from, to, m == null ? null : m.booleanValue(), cycles));
-            }
-            String model = v.path("model").asText("?");
-            out.add(new LbrSnapshot(model, format, depth, (int) v.path("tos").asLong(0), v.path("debugctl").asLong(0),
-                    v.path("lbr_select").asLong(0), List.copyOf(list)));
+            out.add(stack(file, vcpus.get(i), "/vcpus/" + i));
         }
         return out;
     }
 
-    private static long integer(Path file, JsonNode o, String at, String name, long min, long max) throws DumpFormatException {
+    /** One stack in the --dump-lbr shape at JSON path {@code at}; the message of a bad one names the file and the path. */
+    static LbrSnapshot stack(Path file, JsonNode v, String at) throws DumpFormatException {
+        int format = (int) integer(file, v, at, "format", 0, 7);
+        int depth = (int) integer(file, v, at, "depth", 1, 64);
+        JsonNode entries = v.get("entries");
+        if (entries == null || !entries.isArray()) {
+            throw new DumpFormatException(file + ": " + at + "/entries: missing or not an array");
+        }
+        if (entries.size() > depth) {
+            throw new DumpFormatException(file + ": " + at + "/entries: " + entries.size() + " entries, more than depth " + depth);
+        }
+        List<LbrSnapshot.Entry> list = new java.util.ArrayList<>();
+        for (int k = 0; k < entries.size(); k++) {
+            String e = at + "/entries/" + k;
+            JsonNode n = entries.get(k);
+            long from = integer(file, n, e, "from", Long.MIN_VALUE, Long.MAX_VALUE);
+            long to = integer(file, n, e, "to", Long.MIN_VALUE, Long.MAX_VALUE);
+            JsonNode m = n.get("mispredicted");
+            if (m != null && !m.isBoolean()) {
+                throw new DumpFormatException(file + ": " + e + "/mispredicted: expected true or false, got " + m);
+            }
+            Integer cycles = n.has("cycles") ? (int) integer(file, n, e, "cycles", 0, 0xFFFF) : null;
+            list.add(new LbrSnapshot.Entry(k, from, to, m == null ? null : m.booleanValue(), cycles));
+        }
+        String model = v.path("model").asText("?");
+        return new LbrSnapshot(model, format, depth, (int) v.path("tos").asLong(0), v.path("debugctl").asLong(0),
+                v.path("lbr_select").asLong(0), List.copyOf(list));
+    }
+
+    static long integer(Path file, JsonNode o, String at, String name, long min, long max) throws DumpFormatException {
         JsonNode n = o == null ? null : o.get(name);
         if (n == null) {
             throw new DumpFormatException(file + ": " + at + "/" + name + ": missing");

@@ -37,6 +37,11 @@ public final class ProgramImage {
         return new ProgramImage(null, null);
     }
 
+    /** Names from a recorded symbol table, without the code: branches are all "other". */
+    public static ProgramImage ofSymbols(java.util.List<LoadedProgram.Symbol> symbols) {
+        return new ProgramImage(new LoadedProgram(null, 0, 0, 0, true, java.util.List.copyOf(symbols)), null);
+    }
+
     /** Loads a static x86-64 ELF into a scratch memory, as the VMM would. */
     public static ProgramImage load(Path elf) throws ReportInputException {
         byte[] bytes;

@@ -2,6 +2,7 @@ package dev.lbrvmm.vmm.report;
 
 import dev.lbrvmm.vmm.cpu.LbrSnapshot;
 import dev.lbrvmm.vmm.qmp.LbrStackJson;
+import dev.lbrvmm.vmm.qmp.RecordFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,8 +16,12 @@ import java.util.function.LongConsumer;
  * stack is one sample without an interrupted RIP.
  */
 public final class SampleReader {
-    /** What a file held: its kind and, for a sample stream, its header. */
-    public record Source(Path file, String kind, SampleFile.Header header, long samples) {}
+    /** What a file held: its kind and, for a sample stream, its header; for lbrvmm record data, how it was recorded. */
+    public record Source(Path file, String kind, SampleFile.Header header, long samples, RecordFile.Header recording) {
+        Source(Path file, String kind, SampleFile.Header header, long samples) {
+            this(file, kind, header, samples, null);
+        }
+    }
 
     private SampleReader() {}
 
@@ -36,6 +41,9 @@ public final class SampleReader {
             sink.accept(s);
         };
         try {
+            if (RecordFile.isRecordFile(file)) {
+                return recording(file, counting, progress, n);
+            }
             switch (SampleFile.kindOf(file)) {
                 case BINARY -> {
                     return new Source(file, "lbr_sample stream", SampleFile.read(file, counting, progress), n[0]);
@@ -56,5 +64,24 @@ public final class SampleReader {
         } catch (LbrStackJson.DumpFormatException e) {
             throw new ReportInputException(e.getMessage() + " (expected an lbr_sample stream or an LBR dump)");
         }
+    }
+
+    /** lbrvmm record data: its samples, or the stacks at exit when it was recorded without a period. */
+    private static Source recording(Path file, Consumer<Sample> sink, LongConsumer progress, long[] n)
+            throws IOException, LbrStackJson.DumpFormatException {
+        RecordFile.Contents c = RecordFile.read(file);
+        if (!c.samples().isEmpty()) {
+            for (RecordFile.Stack s : c.samples()) {
+                sink.accept(new Sample(s.seq(), s.ip(), s.lbr().entries(), file + " vcpu " + s.vcpu(), s.lbr().lbrSelect()));
+            }
+        } else {
+            for (int i = 0; i < c.atExit().size(); i++) {
+                LbrSnapshot s = c.atExit().get(i);
+                sink.accept(new Sample(i + 1, -1, s.entries(), file + " vcpu " + i + " at exit", s.lbrSelect()));
+            }
+        }
+        progress.accept(Files.size(file));
+        return new Source(file, c.samples().isEmpty() ? "lbrvmm record data (stacks at exit)" : "lbrvmm record data", null, n[0],
+                c.header());
     }
 }

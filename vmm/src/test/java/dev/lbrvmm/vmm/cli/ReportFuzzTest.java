@@ -7,10 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Damaged sample streams (binary and text) and LBR dumps through {@code lbrvmm report} with every
+ * Damaged sample streams (binary and text), LBR dumps and record data files through {@code lbrvmm report} with every
  * output on: the report is written or the input is refused with exit 1 and one line naming what is
  * wrong; never a Java exception, a usage error or exit 70. Seeds: the sampling guest's binary and
- * text streams and a dump (ReportFuzzTestInputs).
+ * text streams, a dump and an lbrvmm record data file (ReportFuzzTestInputs).
  */
 class ReportFuzzTest {
     private static Path dir;
