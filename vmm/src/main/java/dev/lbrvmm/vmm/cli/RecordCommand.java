@@ -101,6 +101,7 @@ final class RecordCommand implements Callable<Integer> {
                     return false;
                 });
                 RunCommand.reportExit(exit, console);
+                RunCommand.nameFileOutputs(cfg, m, console);
                 write(cfg, m, settings, every, samples);
                 return RunCommand.exitStatus(m, exit, console);
             }

@@ -143,10 +143,12 @@ final class ReportCommand implements Callable<Integer> {
         printTable(table, image);
         if (folded != null) {
             write(folded, stacks.text());
+            console.err.println("lbrvmm: report: folded stacks written to " + folded);
         }
         if (html != null) {
             String title = "lbrvmm report: " + String.join(", ", inputs.stream().map(p -> p.getFileName().toString()).toList());
             write(html, FlameGraphHtml.render(title, summary, stacks, table, image));
+            console.err.println("lbrvmm: report: HTML report written to " + html);
         }
         return 0;
     }

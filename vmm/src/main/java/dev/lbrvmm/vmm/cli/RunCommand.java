@@ -90,10 +90,13 @@ final class RunCommand implements Callable<Integer> {
                     try {
                         List<dev.lbrvmm.vmm.kvm.Vcpu> vcpus = m.vm().vcpus();
                         OutputFile.replace(dumpLbr, tmp -> LbrStackJson.write(tmp, vcpus));
+                        console.err.println("lbrvmm: LBR stacks of " + vcpus.size() + " vCPU" + (vcpus.size() == 1 ? "" : "s")
+                                + " written to " + dumpLbr);
                     } catch (IOException e) {
                         throw new MachineException("--dump-lbr: cannot write " + dumpLbr + ": " + e.getMessage());
                     }
                 }
+                nameFileOutputs(cfg, m, console);
                 return exitStatus(m, exit, console);
             }
         } catch (GuestConfigException | MachineException | IOException e) {
@@ -129,6 +132,21 @@ final class RunCommand implements Callable<Integer> {
             if (c.isPresent()) {
                 throw new MachineException(o.getKey() + " " + o.getValue() + " is " + c.get() + "; refusing to overwrite it");
             }
+        }
+    }
+
+    /** Says where the guest's file outputs went (a relative guest.serial.output is relative to the config, not here). */
+    static void nameFileOutputs(GuestConfig cfg, Machine m, Main.Console console) {
+        if (m.outputFailure().isPresent()) {
+            return; // said already, as an error
+        }
+        Path serial = fileOf(cfg.guest().serial());
+        Path stdout = fileOf(cfg.program().stdout());
+        if (serial != null) {
+            console.err.println("lbrvmm: COM1 output (guest.serial.output) written to " + serial);
+        }
+        if (stdout != null && !stdout.equals(serial)) {
+            console.err.println("lbrvmm: program output (guest.program.stdout) written to " + stdout);
         }
     }
 

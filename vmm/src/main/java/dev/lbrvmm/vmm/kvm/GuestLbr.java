@@ -23,6 +23,9 @@ public final class GuestLbr {
 
     final Vcpu vcpu;
     final GuestLbrPolicy policy;
+    /** Warnings since the vCPU was created (stats.warnings restarts at a reset; the rate limit does not). */
+    private long warned;
+    private String lastSuppressed;
     final MsrBitmap bitmap = new MsrBitmap();
     final LbrCounters stats = new LbrCounters();
     private final java.util.Set<Integer> lbrMsrs;
@@ -134,10 +137,20 @@ public final class GuestLbr {
 
     void warn(String what) {
         stats.warnings++;
-        if (stats.warnings <= WARN_LIMIT) {
-            LOG.warn("vcpu-{}: {}", vcpu.index(), what);
+        if (++warned <= WARN_LIMIT) {
+            LOG.warn("vcpu-{}: {}{}", vcpu.index(), what, warned == WARN_LIMIT ? " (further warnings of this vCPU are counted, not printed)" : "");
+        } else {
+            lastSuppressed = what;
         }
         vcpu.vm().events().lbrReclaimed(vcpu.index());
+    }
+
+    /** At teardown: how many warnings the limit kept quiet, so a silence is not mistaken for none. */
+    void reportSuppressed() {
+        if (warned > WARN_LIMIT) {
+            LOG.warn(String.format(java.util.Locale.ROOT, "vcpu-%d: %,d more warnings suppressed (the last: %s); --stats counts them",
+                    vcpu.index(), warned - WARN_LIMIT, lastSuppressed));
+        }
     }
 
     long physicalRead(int index) {

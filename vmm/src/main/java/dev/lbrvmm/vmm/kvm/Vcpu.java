@@ -334,6 +334,7 @@ public final class Vcpu {
     }
 
     void destroy() {
+        lbr.reportSuppressed();
         lbr.policy.reset(lbr);
         threadBody = null;
     }

@@ -77,6 +77,11 @@ class PolicyScenarioTest {
         // The "vcpu-0: fail to passthrough LBR." warnings go to the log (the process's stderr); --stats counts them.
         assertThat(r.err()).containsPattern("[1-9][0-9,]* accesses lost to host reclaim").containsPattern("[1-9][0-9,]* warnings");
         assertThat(CapturedLog.messages()).contains("WARN: vcpu-0: fail to passthrough LBR.");
+        assertThat(CapturedLog.messages()).as("ten warnings, the last saying the rest are counted, then one line for the rest at teardown")
+                .filteredOn(m -> m.startsWith("WARN: vcpu-0: fail to passthrough LBR.")).hasSize(10).last().asString()
+                .endsWith("(further warnings of this vCPU are counted, not printed)");
+        assertThat(CapturedLog.messages()).anyMatch(m -> m.matches(
+                "WARN: vcpu-0: [1-9][0-9,]* more warnings suppressed \\(the last: fail to passthrough LBR\\.\\); --stats counts them"));
         assertThat(r.out()).contains("FAIL: every FROM and TO entry is non-zero");
         assertThat(r.status()).as("check failures, not a crash").isBetween(1, 4);
     }
@@ -142,7 +147,7 @@ class PolicyScenarioTest {
         String[] outs = new String[2];
         String[] stats = new String[2];
         for (int i = 0; i < 2; i++) {
-            Path dump = dir.resolve("lbr" + i + ".json");
+            Path dump = dir.resolve("lbr.json"); // one name: stderr names it
             CliRunner.Result r = CliRunner.run("run", config("contention"), "-o", "kvm.lbr-policy=upstream", "--stats",
                     "--dump-lbr", dump.toString());
             outs[i] = Files.readString(dump);

@@ -117,4 +117,22 @@ class RecordCommandTest {
         assertThat(CliRunner.run("record", fibConfig(), "--period", "-1").status()).isEqualTo(ExitCodes.USAGE);
         assertThat(Files.exists(dir.resolve("x.data"))).isFalse();
     }
+
+    @Test
+    void everyOutputFileIsNamedOnStderrWhenWritten() throws Exception {
+        Path dump = dir.resolve("lbr.json");
+        Path serial = dir.resolve("serial.txt");
+        CliRunner.Result run = CliRunner.run("run", fibConfig(), "-o", "kvm.guest-lbr=on", "-o", "guest.msrs.IA32_DEBUGCTL=1",
+                "-o", "guest.serial.output=\"" + serial + "\"", "--dump-lbr", dump.toString());
+        assertThat(run.err()).contains("lbrvmm: LBR stacks of 1 vCPU written to " + dump)
+                .contains("lbrvmm: COM1 output (guest.serial.output) written to " + serial);
+        assertThat(Files.readString(serial)).isEqualTo("fib(30) = 832040\n");
+        Path html = dir.resolve("r.html");
+        Path folded = dir.resolve("r.folded");
+        CliRunner.Result report = CliRunner.run("report", dump.toString(), "--html", html.toString(), "--folded", folded.toString());
+        assertThat(report.err()).contains("lbrvmm: report: HTML report written to " + html)
+                .contains("lbrvmm: report: folded stacks written to " + folded);
+        assertThat(report.out()).as("without a program, a hint instead of doubled addresses")
+                .contains("addresses are not named: give --program").doesNotContainPattern("0x[0-9a-f]+ 0x[0-9a-f]+");
+    }
 }
