@@ -2,6 +2,7 @@ package dev.lbrvmm.vmm.cli;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,9 +10,12 @@ import picocli.CommandLine.Command;
 @Command(name = "lbrvmm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A VMM harness that models how KVM gives guests Intel's Last Branch Recording.",
         subcommands = {RunCommand.class, RecordCommand.class, BenchCommand.class, QmpCommandLine.class, ReportCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Exit status of 'run': the guest's own status (Linux exit(n), or (v << 1) | 1 for isa-debug-exit),",
-                "0 when every vCPU halted, " + ExitCodes.GUEST_CRASHED + " when the guest crashed (triple fault),",
-                ExitCodes.BAD_INPUT + " for a config or program that cannot be used, " + ExitCodes.USAGE + " for bad arguments."})
+        footer = {"", "Start with: lbrvmm record configs/fib.conf; lbrvmm report",
+                "", "Exit status of run and record: the guest's own status (Linux exit(n),",
+                "or (v << 1) | 1 for a write of v to isa-debug-exit); 0 when every vCPU halted;",
+                ExitCodes.GUEST_CRASHED + " when the guest crashed (triple fault); " + ExitCodes.BAD_INPUT + " for a config, program",
+                "or file that cannot be used; " + ExitCodes.USAGE + " for bad arguments. Other commands: 0 on",
+                "success, " + ExitCodes.BAD_INPUT + " for unusable input, " + ExitCodes.USAGE + " for bad arguments."})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -36,7 +40,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     /** No command given: a usage error (exit 2), with the usage. */
     @Override
     public Integer call() {
-        console.err.println("lbrvmm: a command is needed (run, report, qmp, bench, help)");
+        console.err.println("lbrvmm: a command is needed (" + String.join(", ", spec.commandLine().getSubcommands().keySet()) + ")");
         spec.commandLine().usage(console.err);
         return ExitCodes.USAGE;
     }
@@ -70,7 +74,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         cl.setErr(new PrintWriter(err, true));
         cl.setExitCodeExceptionMapper(e -> ExitCodes.USAGE);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("lbrvmm: " + ex.getMessage());
+            err.println("lbrvmm: " + inPlainWords(ex));
             err.println("Try 'lbrvmm " + (ex.getCommandLine().getCommandName().equals("lbrvmm") ? "" : ex.getCommandLine().getCommandName() + " ")
                     + "--help' for usage.");
             return ExitCodes.USAGE;
@@ -80,6 +84,25 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             return ExitCodes.INTERNAL;
         });
         return cl.execute(args);
+    }
+
+    /** Unknown commands and options said as such, with picocli's closest matches as suggestions. */
+    static String inPlainWords(CommandLine.ParameterException ex) {
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException u) || u.getUnmatched().isEmpty()) {
+            return ex.getMessage();
+        }
+        CommandLine c = ex.getCommandLine();
+        String first = u.getUnmatched().get(0);
+        String msg;
+        if (first.startsWith("-")) {
+            msg = "'" + c.getCommandName() + "' has no option '" + first + "'";
+        } else if (!c.getSubcommands().isEmpty()) {
+            msg = "'" + first + "' is not a command of " + c.getCommandName() + " (" + String.join(", ", c.getSubcommands().keySet()) + ")";
+        } else {
+            msg = "'" + c.getCommandName() + "' takes no more arguments, got " + String.join(" ", u.getUnmatched());
+        }
+        List<String> close = u.getSuggestions().stream().limit(3).map(x -> "'" + x + "'").toList();
+        return close.isEmpty() ? msg : msg + "; did you mean " + String.join(" or ", close) + "?";
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -181,6 +181,20 @@ class BadInputTest {
     }
 
     @Test
+    void unknownCommandsAndOptionsAreSaidInPlainWordsWithASuggestion() {
+        CliRunner.Result typo = CliRunner.run("recrod", "configs/fib.conf");
+        assertThat(typo.status()).isEqualTo(ExitCodes.USAGE);
+        assertThat(typo.err()).startsWith("lbrvmm: 'recrod' is not a command of lbrvmm (run, record, bench, qmp, report, help)"
+                + "; did you mean 'record' or 'report'?\nTry 'lbrvmm --help' for usage.");
+        assertThat(CliRunner.run("foo").err()).startsWith("lbrvmm: 'foo' is not a command of lbrvmm (").doesNotContain("Unmatched");
+        assertThat(CliRunner.run("run", "--dump-lbrr", "x").err())
+                .startsWith("lbrvmm: 'run' has no option '--dump-lbrr'; did you mean '--dump-lbr'?");
+        CliRunner.Result help = CliRunner.run("--help");
+        assertThat(help.out()).contains("Start with: lbrvmm record configs/fib.conf; lbrvmm report");
+        assertThat(help.out().lines()).as("the footer is not wrapped mid-sentence").allMatch(l -> l.length() <= 80);
+    }
+
+    @Test
     void crashingGuestReportsTheTripleFault() throws Exception {
         Path ud = file("ud.bin", HexFormat.of().parseHex("900f0b"));
         CliRunner.Result r = CliRunner.run("run", "--kernel", ud.toString(), "-o", "guest.program.format=flat");
