@@ -1,5 +1,5 @@
 # A deep call chain: recursion 200 frames deep, repeated 20,000 times, each frame doing a little
-# arithmetic on the way down and up. Exits with the result's low byte.
+# arithmetic on the way down and up. Exits 0 when the result is right.
         .include "linux.inc"
         DEPTH = 200
         REPS = 20000
@@ -17,8 +17,7 @@ _start:
         mov     %r12, %rdi
         call    print_u64
         PRINT   newline, 1
-        movzbl  %r12b, %edi
-        jmp     exit_with
+        EXIT_IF_EQUAL %r12, 0x2980a70c0
 
 # chain(depth %rdi, acc %rsi) -> %rax
         .globl  chain

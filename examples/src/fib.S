@@ -1,4 +1,4 @@
-# Recursive fibonacci: fib(30) = 832040 through 2.7 million calls. Exits with 832040 & 0xff = 40.
+# Recursive fibonacci: fib(30) = 832040 through 2.7 million calls. Exits 0 when the result is right.
         .include "linux.inc"
         .globl  _start
 _start:
@@ -9,8 +9,7 @@ _start:
         mov     %r12, %rdi
         call    print_u64
         PRINT   newline, 1
-        movzbl  %r12b, %edi
-        jmp     exit_with
+        EXIT_IF_EQUAL %r12, 832040
 
         .include "fib.inc"
 

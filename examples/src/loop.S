@@ -1,4 +1,4 @@
-# A counted loop: sum of (i * 3) ^ i for i < 10,000,000. Exits with the sum's low byte.
+# A counted loop: sum of (i * 3) ^ i for i < 10,000,000. Exits 0 when the sum is right.
         .include "linux.inc"
         .globl  _start
 _start:
@@ -16,8 +16,7 @@ _start:
         mov     %r12, %rdi
         call    print_u64
         PRINT   newline, 1
-        movzbl  %r12b, %edi
-        jmp     exit_with
+        EXIT_IF_EQUAL %r12, 0x711b4aa14680
 
         .section .rodata
 msg:    .ascii  "loop: sum = "

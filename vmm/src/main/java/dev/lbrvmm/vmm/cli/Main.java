@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "lbrvmm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A VMM harness that models how KVM gives guests Intel's Last Branch Recording.",
         subcommands = {RunCommand.class, RecordCommand.class, BenchCommand.class, QmpCommandLine.class, ReportCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Start with: lbrvmm record configs/fib.conf; lbrvmm report",
+        footer = {"", "Start with: lbrvmm record configs/fib.conf && lbrvmm report",
                 "", "Exit status of run and record: the guest's own status (Linux exit(n),",
                 "or (v << 1) | 1 for a write of v to isa-debug-exit); 0 when every vCPU halted;",
                 ExitCodes.GUEST_CRASHED + " when the guest crashed (triple fault); " + ExitCodes.BAD_INPUT + " for a config, program",

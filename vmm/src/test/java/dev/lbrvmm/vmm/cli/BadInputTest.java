@@ -167,7 +167,7 @@ class BadInputTest {
     void aSixtyFourCpuHostRunsTasksWithoutAnAffinity() throws Exception {
         CliRunner.Result r = CliRunner.run("run", CliRunner.home().resolve("configs/fib.conf").toString(), "-o", "host.cpus=64",
                 "-o", "host.tasks=[{name = busy}]");
-        assertThat(r.status()).as(r.err()).isEqualTo(40);
+        assertThat(r.status()).as(r.err()).isEqualTo(0);
         assertThat(r.out()).contains("fib(30) = 832040");
     }
 
@@ -190,7 +190,7 @@ class BadInputTest {
         assertThat(CliRunner.run("run", "--dump-lbrr", "x").err())
                 .startsWith("lbrvmm: 'run' has no option '--dump-lbrr'; did you mean '--dump-lbr'?");
         CliRunner.Result help = CliRunner.run("--help");
-        assertThat(help.out()).contains("Start with: lbrvmm record configs/fib.conf; lbrvmm report");
+        assertThat(help.out()).contains("Start with: lbrvmm record configs/fib.conf && lbrvmm report");
         assertThat(help.out().lines()).as("the footer is not wrapped mid-sentence").allMatch(l -> l.length() <= 80);
     }
 

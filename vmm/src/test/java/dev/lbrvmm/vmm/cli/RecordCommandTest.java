@@ -25,7 +25,7 @@ class RecordCommandTest {
     void recordWritesStacksWithTheConfigTheCpuAndTheProgramsIdentity() throws Exception {
         Path data = dir.resolve("fib.data");
         CliRunner.Result r = CliRunner.run("record", fibConfig(), "--output", data.toString());
-        assertThat(r.status()).as(r.err()).isEqualTo(40); // the guest's own status, as run gives it
+        assertThat(r.status()).as(r.err()).isEqualTo(0); // the guest's own status (its self-check passed), as run gives it
         assertThat(r.out()).isEqualTo("fib(30) = 832040\n");
         assertThat(r.err()).contains("written to " + data).contains("32-entry LBR");
         JsonNode d = JSON.readTree(data.toFile());
@@ -49,7 +49,7 @@ class RecordCommandTest {
     @Test
     void reportReadsTheDataFileAndNamesAddressesFromWhatWasRecorded() throws Exception {
         Path data = dir.resolve("fib.data");
-        assertThat(CliRunner.run("record", fibConfig(), "--output", data.toString(), "--period", "200000").status()).isEqualTo(40);
+        assertThat(CliRunner.run("record", fibConfig(), "--output", data.toString(), "--period", "200000").status()).isEqualTo(0);
         CliRunner.Result r = CliRunner.run("report", data.toString(), "--top", "3");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.err()).isEmpty();
@@ -61,7 +61,7 @@ class RecordCommandTest {
     void reportWithoutArgumentsReadsLbrvmmDataHere() throws Exception {
         Path here = Path.of("lbrvmm.data"); // the working directory, as a user would run it
         try {
-            assertThat(CliRunner.run("record", fibConfig(), "--period", "0").status()).isEqualTo(40);
+            assertThat(CliRunner.run("record", fibConfig(), "--period", "0").status()).isEqualTo(0);
             CliRunner.Result r = CliRunner.run("report", "--top", "2");
             assertThat(r.status()).as(r.err()).isZero();
             assertThat(r.out()).startsWith("# lbrvmm.data: lbrvmm record data (stacks at exit), 1 stack");
@@ -78,7 +78,7 @@ class RecordCommandTest {
         Path copy = dir.resolve("fib-copy.elf");
         Files.copy(CliRunner.home().resolve("examples/bin/fib.elf"), copy);
         Path data = dir.resolve("copy.data");
-        assertThat(CliRunner.run("record", "--kernel", copy.toString(), "--output", data.toString()).status()).isEqualTo(40);
+        assertThat(CliRunner.run("record", "--kernel", copy.toString(), "--output", data.toString()).status()).isEqualTo(0);
 
         Path loop = CliRunner.home().resolve("examples/bin/loop.elf");
         CliRunner.Result other = CliRunner.run("report", data.toString(), "-p", loop.toString());
@@ -95,7 +95,7 @@ class RecordCommandTest {
     void callStackModeRecordsCallChains() throws Exception {
         Path data = dir.resolve("cs.data");
         Path folded = dir.resolve("cs.folded");
-        assertThat(CliRunner.run("record", fibConfig(), "--call-graph", "lbr", "--output", data.toString()).status()).isEqualTo(40);
+        assertThat(CliRunner.run("record", fibConfig(), "--call-graph", "lbr", "--output", data.toString()).status()).isEqualTo(0);
         CliRunner.Result r = CliRunner.run("report", data.toString(), "--folded", folded.toString());
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(JSON.readTree(data.toFile()).get("samples").get(0).get("lbr_select").asLong()).isEqualTo(0x3c4);
