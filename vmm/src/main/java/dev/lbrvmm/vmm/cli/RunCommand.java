@@ -33,8 +33,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--dump-lbr", paramLabel = "FILE", description = "Write each vCPU's LBR stack as JSON to FILE when the guest exits.")
     Path dumpLbr;
 
-    @Option(names = "--stats", description = "Print the KVM model's guest-LBR accounting to stderr when the guest exits.")
+    @Option(names = "--stats", description = "Print the KVM model's guest-LBR accounting to stderr when the guest exits "
+            + "(a table; with --json one JSON object with query-lbr-stats' members per vCPU and for the VM).")
     boolean stats;
+
+    @Option(names = "--json", description = "With --stats: the accounting as one line of JSON instead of a table.")
+    boolean json;
 
     @Option(names = "--qmp", paramLabel = "ADDRESS", description = "Serve a QMP monitor on tcp:HOST:PORT or unix:PATH (repeatable; "
             + "QEMU's -qmp syntax, ',server=on,wait=off' accepted). An empty host means loopback.")
@@ -84,7 +88,7 @@ final class RunCommand implements Callable<Integer> {
                 }
                 reportExit(exit, console);
                 if (stats) {
-                    StatsReport.print(m.vm(), console.err);
+                    StatsReport.print(m.vm(), console.err, json);
                 }
                 if (dumpLbr != null) {
                     try {

@@ -5,38 +5,104 @@ import dev.lbrvmm.vmm.kvm.ExitReason;
 import dev.lbrvmm.vmm.kvm.LbrStats;
 import dev.lbrvmm.vmm.kvm.Vcpu;
 import dev.lbrvmm.vmm.kvm.Vm;
+import dev.lbrvmm.vmm.qmp.StatsJson;
 import java.io.PrintStream;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+import java.util.function.ToLongFunction;
 
-/** The {@code --stats} summary: the KVM model's guest-LBR accounting, per vCPU and for the VM. */
+/**
+ * The {@code --stats} summary: the KVM model's guest-LBR accounting as a table, one column per
+ * vCPU (and the VM's total when there are several), or with {@code --json} as one JSON object with
+ * the members of the monitor's query-lbr-stats ({@link StatsJson}).
+ */
 final class StatsReport {
     private StatsReport() {}
 
-    static void print(Vm vm, PrintStream out) {
+    static void print(Vm vm, PrintStream out, boolean json) {
+        if (json) {
+            out.println(StatsJson.of(vm));
+            return;
+        }
         CostTable c = vm.costs();
-        out.printf("lbrvmm: stats (policy %s, guest LBR %s; cost: exit %d, rdmsr %d, wrmsr %d, perf event %d cycles)%n",
+        out.printf("lbrvmm: stats: policy %s, guest LBR %s; modelled costs: VM exit %d, RDMSR %d, WRMSR %d, perf event %d cycles%n",
                 vm.lbrPolicy().name(), vm.guestLbr() ? "on" : "off", c.vmExit(), c.rdmsr(), c.wrmsr(), c.perfEvent());
+        List<String> names = new ArrayList<>();
+        List<LbrStats> columns = new ArrayList<>();
         for (Vcpu v : vm.vcpus()) {
-            line(out, "vcpu" + v.index(), v.stats(), c);
+            names.add("vcpu" + v.index());
+            columns.add(v.stats());
         }
         if (vm.vcpus().size() > 1) {
-            line(out, "vm", vm.stats(), c);
+            names.add("vm");
+            columns.add(vm.stats());
         }
+        Table t = new Table(names, columns);
+        t.row("instructions", LbrStats::instructions);
+        t.row("VM exits", LbrStats::exits);
+        TreeSet<ExitReason> reasons = new TreeSet<>();
+        columns.forEach(s -> reasons.addAll(s.exitsByReason().keySet()));
+        for (ExitReason r : reasons) {
+            t.row("  " + r.name().toLowerCase(Locale.ROOT).replace('_', '-'), s -> s.exitsByReason().getOrDefault(r, 0L));
+        }
+        t.row("LBR-MSR exits", LbrStats::lbrMsrExits);
+        t.row("pass-through accesses", LbrStats::passthroughAccesses);
+        t.row("pass-through switches", LbrStats::passthroughSwitches);
+        t.row("context switches", LbrStats::contextSwitches);
+        t.row("events created", LbrStats::eventsCreated);
+        t.row("events released", LbrStats::eventsReleased);
+        t.row("LBR saves", s -> s.saveRestore().saves());
+        t.row("LBR restores", s -> s.saveRestore().restores());
+        t.row("  skipped", s -> s.saveRestore().skippedRestores());
+        t.row("LBR resets", s -> s.saveRestore().resets());
+        t.row("MSR accesses for them", s -> s.saveRestore().msrAccesses());
+        t.row("accesses lost to host reclaim", LbrStats::reclaimDrops);
+        t.row("warnings", LbrStats::warnings);
+        t.row("overhead cycles", s -> s.overheadCycles(c));
+        t.row("  per million instructions", s -> s.instructions() == 0 ? 0 : Math.round(s.overheadCycles(c) * 1e6 / s.instructions()));
+        t.print(out);
     }
 
-    static void line(PrintStream out, String who, LbrStats s, CostTable c) {
-        Map<String, Long> exits = new TreeMap<>();
-        for (Map.Entry<ExitReason, Long> e : s.exitsByReason().entrySet()) {
-            exits.put(e.getKey().name().toLowerCase(java.util.Locale.ROOT), e.getValue());
+    /** Rows of labelled numbers, right-aligned in columns as wide as their widest cell. */
+    private static final class Table {
+        private final List<String> names;
+        private final List<LbrStats> columns;
+        private final List<String[]> rows = new ArrayList<>();
+
+        Table(List<String> names, List<LbrStats> columns) {
+            this.names = names;
+            this.columns = columns;
+            rows.add(names.toArray(new String[0]));
         }
-        double perM = s.instructions() == 0 ? 0 : s.overheadCycles(c) * 1e6 / s.instructions();
-        out.printf("  %s: %,d instructions; %,d VM exits %s; %,d LBR-MSR exits, %,d pass-through accesses, %,d pass-through switches;%n",
-                who, s.instructions(), s.exits(), exits, s.lbrMsrExits(), s.passthroughAccesses(), s.passthroughSwitches());
-        out.printf("  %s: %,d context switches; events %,d created, %,d released; %,d saves, %,d restores (%,d skipped), %,d resets,"
-                + " %,d LBR MSR accesses for them; %,d accesses lost to host reclaim; %,d warnings;%n",
-                who, s.contextSwitches(), s.eventsCreated(), s.eventsReleased(), s.saveRestore().saves(), s.saveRestore().restores(),
-                s.saveRestore().skippedRestores(), s.saveRestore().resets(), s.saveRestore().msrAccesses(), s.reclaimDrops(), s.warnings());
-        out.printf("  %s: modelled overhead %,d cycles (%,.0f per million guest instructions)%n", who, s.overheadCycles(c), perM);
+
+        void row(String label, ToLongFunction<LbrStats> value) {
+            String[] cells = new String[columns.size() + 1];
+            cells[0] = label;
+            for (int i = 0; i < columns.size(); i++) {
+                cells[i + 1] = String.format(Locale.ROOT, "%,d", value.applyAsLong(columns.get(i)));
+            }
+            rows.add(cells);
+        }
+
+        void print(PrintStream out) {
+            int label = rows.stream().skip(1).mapToInt(r -> r[0].length()).max().orElse(0);
+            int[] width = new int[names.size()];
+            for (int i = 0; i < names.size(); i++) {
+                int col = i;
+                width[i] = rows.stream().mapToInt(r -> r[col + (r.length > names.size() ? 1 : 0)].length()).max().orElse(0);
+            }
+            for (String[] r : rows) {
+                StringBuilder sb = new StringBuilder("  ");
+                boolean header = r.length == names.size();
+                sb.append(String.format("%-" + label + "s", header ? "" : r[0]));
+                for (int i = 0; i < names.size(); i++) {
+                    String cell = header ? r[i] : r[i + 1];
+                    sb.append("  ").append(String.format("%" + width[i] + "s", cell));
+                }
+                out.println(sb);
+            }
+        }
     }
 }

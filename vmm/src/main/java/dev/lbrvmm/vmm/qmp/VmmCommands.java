@@ -118,14 +118,7 @@ final class VmmCommands {
     }
 
     LbrStatsInfo queryLbrStats(Integer cpuIndex) throws QmpError {
-        LbrStats st = cpuIndex != null ? vcpu(cpuIndex).stats() : vm().stats();
-        Map<String, Long> byReason = new LinkedHashMap<>();
-        st.exitsByReason().forEach((k, n) -> byReason.put(k.name().toLowerCase(Locale.ROOT).replace('_', '-'), n));
-        return new LbrStatsInfo(vm().lbrPolicy().name(), st.instructions(), st.exits(), byReason, st.lbrMsrExits(),
-                st.passthroughAccesses(), st.passthroughSwitches(), st.eventsCreated(), st.eventsReleased(), st.contextSwitches(),
-                st.saveRestore().saves(), st.saveRestore().restores(), st.saveRestore().skippedRestores(),
-                st.saveRestore().resets(), st.saveRestore().msrAccesses(), st.reclaimDrops(),
-                st.warnings(), st.overheadCycles(vm().costs()));
+        return StatsJson.info(vm(), cpuIndex != null ? vcpu(cpuIndex).stats() : vm().stats());
     }
 
     PmuInfo queryPmu(Integer cpuIndex) throws QmpError {

@@ -64,7 +64,7 @@ class PolicyScenarioTest {
         CliRunner.Result up = CliRunner.run("run", config("contention"), "--kernel", pmuLbr(), "-o", "kvm.lbr-policy=upstream",
                 "-o", "guest.msrs.IA32_DEBUGCTL=0", "-o", "host.time-slice=300", "--stats");
         assertThat(up.out()).contains("FAIL: every FROM and TO entry is non-zero");
-        assertThat(up.err()).containsPattern("events [1-9][0-9]* created");
+        assertThat(up.err()).containsPattern("events created +[1-9]");
         CliRunner.Result lazy = CliRunner.run("run", config("contention"), "--kernel", pmuLbr(), "-o", "kvm.lbr-policy=lazy",
                 "-o", "guest.msrs.IA32_DEBUGCTL=0", "-o", "host.time-slice=300");
         assertThat(lazy.out()).doesNotContain("FAIL");
@@ -75,7 +75,7 @@ class PolicyScenarioTest {
         CliRunner.Result r = CliRunner.run("run", config("reclaim"), "--kernel", pmuLbr(), "-o", "kvm.lbr-policy=upstream",
                 "-o", "guest.msrs.IA32_DEBUGCTL=0", "--stats");
         // The "vcpu-0: fail to passthrough LBR." warnings go to the log (the process's stderr); --stats counts them.
-        assertThat(r.err()).containsPattern("[1-9][0-9,]* accesses lost to host reclaim").containsPattern("[1-9][0-9,]* warnings");
+        assertThat(r.err()).containsPattern("accesses lost to host reclaim +[1-9]").containsPattern("\\n  warnings +[1-9]");
         assertThat(CapturedLog.messages()).contains("WARN: vcpu-0: fail to passthrough LBR.");
         assertThat(CapturedLog.messages()).as("ten warnings, the last saying the rest are counted, then one line for the rest at teardown")
                 .filteredOn(m -> m.startsWith("WARN: vcpu-0: fail to passthrough LBR.")).hasSize(10).last().asString()
