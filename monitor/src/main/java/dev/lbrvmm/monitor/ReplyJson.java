@@ -28,4 +28,9 @@ public final class ReplyJson {
         }
         return MAPPER.valueToTree(value);
     }
+
+    /** A value as one line of JSON text with the replies' naming (kebab-case members, nulls left out). */
+    public static String text(Object value) {
+        return toJson(value).toString();
+    }
 }

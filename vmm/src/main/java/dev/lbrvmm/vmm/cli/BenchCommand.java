@@ -43,6 +43,21 @@ final class BenchCommand implements Callable<Integer> {
             + "paging on (guest.paging=identity), alternating runs, and print the ratio.")
     boolean comparePaging;
 
+    @Option(names = "--json", description = "Print the results as one JSON object when all runs are done instead of a table "
+            + "(the schema is in the README).")
+    boolean json;
+
+    /** {@code bench --json}: per workload the median of the measured runs. */
+    record Mips(String mode, int repeat, int warmup, String jvm, List<Workload> workloads, double medianMips) {}
+
+    record Workload(String name, long instructions, double seconds, double mips, int status) {}
+
+    /** {@code bench --compare-lbr/--compare-paging --json}: per workload the medians off and on, and their ratio. */
+    record Comparison(String mode, int repeat, int warmup, String jvm, List<Compared> workloads, double medianMipsOff,
+            double medianMipsOn, double ratio) {}
+
+    record Compared(String name, long instructions, double mipsOff, double mipsOn, double ratio) {}
+
     /** Overrides that turn paging on for a 64-bit program. */
     static final List<String> PAGING_ON = List.of("guest.paging=identity");
 
@@ -76,13 +91,25 @@ final class BenchCommand implements Callable<Integer> {
                 return compare(list, PAGING_ON, "paging");
             }
             List<GuestTiming.Result> results = new ArrayList<>();
-            console.out.printf("%-14s %14s %10s %10s %7s%n", "workload", "instructions", "seconds", "MIPS", "status");
+            if (!json) {
+                console.out.printf("%-14s %14s %10s %10s %7s%n", "workload", "instructions", "seconds", "MIPS", "status");
+            }
             for (Path p : list) {
+                progress(p, warmup + repeat);
                 GuestTiming.Result r = GuestTiming.measure(p, overrides.values, warmup, repeat);
                 results.add(r);
-                console.out.printf("%-14s %,14d %10.4f %10.1f %7d%n", r.name(), r.instructions(), r.medianSeconds(), r.medianMips(), r.status());
+                if (!json) {
+                    console.out.printf("%-14s %,14d %10.4f %10.1f %7d%n", r.name(), r.instructions(), r.medianSeconds(), r.medianMips(),
+                            r.status());
+                }
             }
             double[] mips = results.stream().mapToDouble(GuestTiming.Result::medianMips).toArray();
+            if (json) {
+                console.out.println(dev.lbrvmm.monitor.ReplyJson.text(new Mips("mips", repeat, warmup, GuestTiming.jvmDescription(),
+                        results.stream().map(r -> new Workload(r.name(), r.instructions(), r.medianSeconds(), r.medianMips(), r.status()))
+                                .toList(), Statistics.median(mips))));
+                return 0;
+            }
             console.out.printf("median MIPS over %d workloads: %.1f (repeat %d, warmup %d, %s)%n",
                     mips.length, Statistics.median(mips), repeat, warmup, GuestTiming.jvmDescription());
             return 0;
@@ -97,12 +124,16 @@ final class BenchCommand implements Callable<Integer> {
         List<String> on = overrides.with(onOverrides);
         int repeat = runs.repeat;
         int warmup = runs.warmup;
-        console.out.printf("%-14s %14s %15s %15s %10s%n", "workload", "instructions", "MIPS " + what + " off", "MIPS " + what + " on",
-                "on/off");
+        if (!json) {
+            console.out.printf("%-14s %14s %15s %15s %10s%n", "workload", "instructions", "MIPS " + what + " off", "MIPS " + what + " on",
+                    "on/off");
+        }
+        List<Compared> compared = new ArrayList<>();
         double[] offAll = new double[list.size()];
         double[] onAll = new double[list.size()];
         for (int k = 0; k < list.size(); k++) {
             Path p = list.get(k);
+            progress(p, 2 * (warmup + repeat));
             double[] offMips = new double[repeat];
             double[] onMips = new double[repeat];
             long instructions = 0;
@@ -118,12 +149,27 @@ final class BenchCommand implements Callable<Integer> {
             offAll[k] = Statistics.median(offMips);
             onAll[k] = Statistics.median(onMips);
             String name = p.getFileName().toString().replaceFirst("\\.conf$", "");
-            console.out.printf("%-14s %,14d %15.1f %15.1f %10.3f%n", name, instructions, offAll[k], onAll[k], onAll[k] / offAll[k]);
+            compared.add(new Compared(name, instructions, offAll[k], onAll[k], onAll[k] / offAll[k]));
+            if (!json) {
+                console.out.printf("%-14s %,14d %15.1f %15.1f %10.3f%n", name, instructions, offAll[k], onAll[k], onAll[k] / offAll[k]);
+            }
         }
         double off = Statistics.median(offAll);
         double onMedian = Statistics.median(onAll);
+        if (json) {
+            console.out.println(dev.lbrvmm.monitor.ReplyJson.text(new Comparison("compare-" + what.toLowerCase(java.util.Locale.ROOT),
+                    repeat, warmup, GuestTiming.jvmDescription(), compared, off, onMedian, onMedian / off)));
+            return 0;
+        }
         console.out.printf("median MIPS: %s off %.1f, %s on %.1f, ratio %.3f (repeat %d, warmup %d, %s)%n",
                 what, off, what, onMedian, onMedian / off, repeat, warmup, GuestTiming.jvmDescription());
         return 0;
+    }
+
+    /** A line on stderr before each workload when stderr is a terminal: a default bench takes about 20 seconds. */
+    private void progress(Path workload, int runs) {
+        if (System.console() != null) {
+            console.err.printf("lbrvmm: bench: %s: %d runs...%n", workload.getFileName().toString().replaceFirst("\\.conf$", ""), runs);
+        }
     }
 }

@@ -61,6 +61,10 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "FILE", description = "Write the HTML report (flame graph, hotness chart, table) to FILE.")
     Path html;
 
+    @Option(names = "--json", description = "Print the summary and the whole branch table as one JSON object instead of text "
+            + "(addresses as \"0x...\" strings; the schema is in the README).")
+    boolean json;
+
     @Option(names = "--progress", negatable = true,
             description = "Show reading progress on stderr (default: when stderr is a terminal).")
     Boolean progress;
@@ -80,6 +84,10 @@ final class ReportCommand implements Callable<Integer> {
     }
 
     private int report() throws ReportInputException {
+        if (json && script) {
+            console.err.println("lbrvmm: report: --json and --script both print samples' worth of output; give one");
+            return ExitCodes.USAGE;
+        }
         if (top < 0) {
             console.err.println("lbrvmm: report: --top must be 0 or more, got " + top);
             return ExitCodes.USAGE;
@@ -136,11 +144,15 @@ final class ReportCommand implements Callable<Integer> {
         if (!image.hasSymbols()) {
             summary.add("addresses are not named: give --program with the guest program (or its config), or record with 'lbrvmm record'");
         }
-        if (script) {
-            console.out.println();
+        if (json) {
+            console.out.println(ReportJson.text(summary, table, image));
+        } else {
+            if (script) {
+                console.out.println();
+            }
+            summary.forEach(s -> console.out.println("# " + s));
+            printTable(table, image);
         }
-        summary.forEach(s -> console.out.println("# " + s));
-        printTable(table, image);
         if (folded != null) {
             write(folded, stacks.text());
             console.err.println("lbrvmm: report: folded stacks written to " + folded);

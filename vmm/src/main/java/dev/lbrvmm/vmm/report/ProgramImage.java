@@ -80,6 +80,11 @@ public final class ProgramImage {
         return program == null ? "0x" + Long.toHexString(address) : program.describe(address);
     }
 
+    /** True when a symbol holds the address. */
+    public boolean symbolAt(long address) {
+        return program != null && program.symbolAt(address).isPresent();
+    }
+
     /** The function (symbol) holding an address, or its hexadecimal form. */
     public String function(long address) {
         Optional<LoadedProgram.Symbol> s = program == null ? Optional.empty() : program.symbolAt(address);

@@ -135,20 +135,4 @@ class RecordCommandTest {
         assertThat(report.out()).as("without a program, a hint instead of doubled addresses")
                 .contains("addresses are not named: give --program").doesNotContainPattern("0x[0-9a-f]+ 0x[0-9a-f]+");
     }
-
-    @Test
-    void statsAreATableWithAColumnPerVcpuOrOneLineOfJson() throws Exception {
-        CliRunner.Result table = CliRunner.run("run", fibConfig(), "-o", "guest.vcpus=2", "-o", "guest.ap-start=entry", "--stats");
-        assertThat(table.err()).containsPattern("\\n +vcpu0 +vcpu1 +vm\\n").containsPattern("\\n  instructions +[0-9,]+ +[0-9,]+ +[0-9,]+\\n")
-                .containsPattern("\\n    preemption +[0-9,]+");
-        assertThat(table.err().lines().filter(l -> l.startsWith("  ")).mapToInt(String::length).distinct().count())
-                .as("aligned: every row as wide as the header").isEqualTo(1);
-        CliRunner.Result json = CliRunner.run("run", fibConfig(), "-o", "kvm.guest-lbr=on", "--stats", "--json");
-        JsonNode j = JSON.readTree(json.err().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow());
-        assertThat(j.get("policy").asText()).isEqualTo("lazy");
-        assertThat(j.get("guest-lbr").asBoolean()).isTrue();
-        assertThat(j.get("costs").get("vm-exit").asLong()).isEqualTo(1200);
-        assertThat(j.get("vcpus").get(0).get("instructions").asLong()).isPositive();
-        assertThat(j.get("vm").get("vm-exits-by-reason").get("syscall").asLong()).isEqualTo(4);
-    }
 }
