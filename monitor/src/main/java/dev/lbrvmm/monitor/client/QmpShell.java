@@ -23,6 +23,8 @@ public final class QmpShell {
 
     private final QmpClient client;
     private final PrintStream out;
+    /** In script mode events are printed as they arrive, so wait only waits. */
+    private boolean printingEvents;
 
     public QmpShell(QmpClient client, PrintStream out) {
         this.client = client;
@@ -40,6 +42,9 @@ public final class QmpShell {
         JsonNode reply;
         if (c instanceof ShellCommand.Nothing) {
             return null;
+        } else if (c instanceof ShellCommand.Help) {
+            out.print(help());
+            return null;
         } else if (c instanceof ShellCommand.Sleep sl) {
             Thread.sleep((long) (sl.seconds() * 1000));
             return null;
@@ -48,7 +53,9 @@ public final class QmpShell {
             if (e == null) {
                 return "no " + w.event() + " event within " + w.seconds() + " s";
             }
-            out.println(e);
+            if (!printingEvents) {
+                out.println(e);
+            }
             return null;
         } else if (c instanceof ShellCommand.Raw r) {
             reply = client.send(r.json()).join();
@@ -64,9 +71,18 @@ public final class QmpShell {
         return null;
     }
 
-    /** Runs a script; stops at the first error and returns 1 (0 when every line succeeded). */
+    /**
+     * Runs a script; stops at the first error and returns 1 (0 when every line succeeded). Each
+     * command is echoed after the prompt before its reply, and events are printed as they arrive
+     * (before the reply of the command that caused them), so the output reads like a session.
+     */
     public int script(Path file, List<String> lines, PrintStream err) throws IOException, InterruptedException {
+        printingEvents = true;
+        client.onEvent(out::println);
         for (int i = 0; i < lines.size(); i++) {
+            if (!(ShellCommand.parseOrNull(lines.get(i)) instanceof ShellCommand.Nothing)) {
+                out.println("(QMP) " + lines.get(i).strip());
+            }
             String e = run(lines.get(i));
             if (e != null) {
                 err.println(file + ":" + (i + 1) + ": " + e);
@@ -76,16 +92,12 @@ public final class QmpShell {
         return 0;
     }
 
-    /** Interactive: history, completion of command names, events printed as they arrive; ends at EOF. */
-    public int interactive(Path history) throws IOException, InterruptedException {
-        List<String> names = new ArrayList<>(List.of("wait"));
-        try {
-            for (JsonNode c : client.call("query-commands", null)) {
-                names.add(c.get("name").asText());
-            }
-        } catch (QmpClientException e) {
-            out.println("(query-commands failed: " + e.getMessage() + ")");
-        }
+    /** Interactive: a banner, history, completion of command names, events printed as they arrive; ends at EOF. */
+    public int interactive(Path history, String where) throws IOException, InterruptedException {
+        List<String> names = new ArrayList<>(List.of("wait", "sleep", "help"));
+        names.addAll(commandNames());
+        out.println(banner(where));
+        printingEvents = true;
         client.onEvent(e -> out.println(e));
         try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
             LineReader reader = LineReaderBuilder.builder().terminal(terminal).completer(new StringsCompleter(names))
@@ -105,5 +117,35 @@ public final class QmpShell {
                 }
             }
         }
+    }
+
+    /** "Connected to lbrvmm 0.1.0 (QMP of QEMU 7.2.0) at ADDRESS", as qmp-shell greets. */
+    String banner(String where) {
+        JsonNode v = client.greeting().path("QMP").path("version");
+        JsonNode q = v.path("qemu");
+        return "Welcome to the QMP shell. Connected to " + v.path("package").asText("?") + " (QMP of QEMU " + q.path("major").asInt()
+                + "." + q.path("minor").asInt() + "." + q.path("micro").asInt() + ") at " + where + ".\n"
+                + "'help' lists the commands; Ctrl-D quits the shell (the 'quit' command quits the VMM).";
+    }
+
+    String help() throws IOException {
+        return """
+                Lines: COMMAND [key=value ...] in qmp-shell syntax (values are JSON when they parse as JSON, else strings;
+                       "double quotes" hold spaces; dotted keys build nested objects), a raw {"execute": ...} message,
+                       wait EVENT [SECONDS], sleep SECONDS, help, or # comments.
+                Commands of this monitor:
+                """ + String.join(" ", commandNames()) + "\n";
+    }
+
+    private List<String> commandNames() throws IOException {
+        List<String> names = new ArrayList<>();
+        try {
+            for (JsonNode c : client.call("query-commands", null)) {
+                names.add(c.get("name").asText());
+            }
+        } catch (QmpClientException e) {
+            out.println("(query-commands failed: " + e.getMessage() + ")");
+        }
+        return names;
     }
 }

@@ -23,7 +23,19 @@ public sealed interface ShellCommand {
     /** Blank lines and comments. */
     record Nothing() implements ShellCommand {}
 
+    /** {@code help}: the shell's syntax and the monitor's commands. */
+    record Help() implements ShellCommand {}
+
     ObjectMapper JSON = new ObjectMapper();
+
+    /** The command a line holds, or null when it does not parse (run() reports why). */
+    static ShellCommand parseOrNull(String line) {
+        try {
+            return parse(line);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
 
     static ShellCommand parse(String line) {
         String t = line.strip();
@@ -39,6 +51,9 @@ public sealed interface ShellCommand {
             return new Raw(t);
         }
         String[] words = words(t);
+        if (words[0].equals("help") && words.length == 1) {
+            return new Help();
+        }
         if (words[0].equals("sleep")) {
             if (words.length != 2) {
                 throw new IllegalArgumentException("usage: sleep SECONDS");

@@ -63,8 +63,18 @@ class QmpShellTest {
                 int status = shell.script(Path.of("t.qmp"), List.of("# demo", "hello name=\"big world\"", "stop", "wait STOP 1",
                         "nosuch-command", "hello name=never"), new PrintStream(err, true, StandardCharsets.UTF_8));
                 assertThat(status).isEqualTo(1);
-                assertThat(out.toString(StandardCharsets.UTF_8)).contains("hello big world").contains("\"event\":\"STOP\"")
-                        .doesNotContain("never");
+                String session = out.toString(StandardCharsets.UTF_8);
+                assertThat(session).contains("hello big world").contains("\"event\":\"STOP\"").doesNotContain("never");
+                assertThat(session).as("each command echoed before what it caused; the event before the reply; comments not echoed")
+                        .containsSubsequence("(QMP) hello name=\"big world\"", "hello big world", "(QMP) stop", "\"event\":\"STOP\"",
+                                "{ }", "(QMP) wait STOP 1", "(QMP) nosuch-command")
+                        .doesNotContain("(QMP) # demo");
+                assertThat(session.split("\"event\":\"STOP\"", -1)).as("wait does not print the event a second time").hasSize(2);
+                assertThat(shell.banner("unix:" + sock)).startsWith("Welcome to the QMP shell. Connected to test (QMP of QEMU 0.1.0) at unix:")
+                        .contains("'help' lists the commands");
+                ByteArrayOutputStream helpOut = new ByteArrayOutputStream();
+                new QmpShell(c, new PrintStream(helpOut, true, StandardCharsets.UTF_8)).run("help");
+                assertThat(helpOut.toString(StandardCharsets.UTF_8)).contains("wait EVENT [SECONDS]").contains("hello").contains("stop");
                 assertThat(err.toString(StandardCharsets.UTF_8)).contains("t.qmp:5: CommandNotFound: The command nosuch-command has not been found");
                 assertThatThrownBy(() -> c.call("hello", null)).isInstanceOf(QmpClientException.class)
                         .hasMessageContaining("Parameter 'name' is missing");

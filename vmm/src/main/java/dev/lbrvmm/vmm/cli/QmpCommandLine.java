@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
 final class QmpCommandLine implements Callable<Integer> {
     private final Main.Console console;
 
-    @Parameters(index = "0", paramLabel = "ADDRESS", description = "tcp:HOST:PORT or unix:PATH")
+    @Parameters(index = "0", paramLabel = "ADDRESS", description = "tcp:HOST:PORT or unix:PATH, or as qmp-shell takes them: "
+            + "HOST:PORT or a socket path.")
     String address;
 
     @Option(names = "--script", paramLabel = "FILE", description = "Run the lines of FILE instead of a shell.")
@@ -28,6 +29,18 @@ final class QmpCommandLine implements Callable<Integer> {
 
     @Option(names = "--connect-timeout", paramLabel = "SECONDS", description = "How long to retry connecting (default: ${DEFAULT-VALUE}).")
     double connectTimeout = 5;
+
+    /** qmp-shell's forms: HOST:PORT (the part after the last colon is a number) or a socket path. */
+    static String qemuSyntax(String address) {
+        if (address.startsWith("tcp:") || address.startsWith("unix:")) {
+            return address;
+        }
+        int colon = address.lastIndexOf(':');
+        if (colon > 0 && !address.contains("/") && address.substring(colon + 1).matches("[0-9]+")) {
+            return "tcp:" + address;
+        }
+        return "unix:" + address;
+    }
 
     QmpCommandLine(Main.Console console) {
         this.console = console;
@@ -37,7 +50,7 @@ final class QmpCommandLine implements Callable<Integer> {
     public Integer call() {
         QmpAddress a;
         try {
-            a = QmpAddress.parse(address);
+            a = QmpAddress.parse(qemuSyntax(address));
         } catch (IllegalArgumentException e) {
             console.err.println("lbrvmm: qmp: " + e.getMessage());
             return ExitCodes.USAGE;
@@ -51,7 +64,7 @@ final class QmpCommandLine implements Callable<Integer> {
                 }
                 return shell.script(script, Files.readAllLines(script), console.err);
             }
-            return shell.interactive(Path.of(System.getProperty("user.home"), ".lbrvmm_qmp_history"));
+            return shell.interactive(Path.of(System.getProperty("user.home"), ".lbrvmm_qmp_history"), address);
         } catch (IOException e) {
             console.err.println("lbrvmm: qmp: " + e.getMessage());
             return ExitCodes.BAD_INPUT;
