@@ -171,7 +171,7 @@ final class ReportCommand implements Callable<Integer> {
      */
     private ProgramImage programImage() throws ReportInputException {
         Optional<RecordFile.Header> recorded = recordedHeader();
-        Optional<ProgramIdentity> was = recorded.flatMap(RecordFile.Header::program);
+        Optional<ProgramIdentity> was = recorded.isPresent() ? recorded.get().program() : dumpedProgram();
         if (program != null) {
             Path file = programFile();
             ProgramImage image = ProgramImage.load(file);
@@ -190,6 +190,11 @@ final class ReportCommand implements Callable<Integer> {
         Optional<ProgramIdentity> now = identity(file);
         if (now.isPresent() && now.get().sameProgram(was.get())) {
             return ProgramImage.load(file);
+        }
+        if (recorded.isEmpty()) { // a dump names its program but holds no symbols
+            console.err.println("lbrvmm: report: note: " + was.get().path() + (now.isPresent() ? " has changed since" : " is gone since")
+                    + " the dump was written: addresses are not named (give --program with that program)");
+            return ProgramImage.none();
         }
         console.err.println("lbrvmm: report: note: " + was.get().path() + (now.isPresent() ? " has changed since" : " is gone since")
                 + " it was recorded: addresses are named from the recorded symbols, and calls and returns are not told apart "
@@ -211,6 +216,35 @@ final class ReportCommand implements Callable<Integer> {
             }
         }
         return Optional.empty();
+    }
+
+    /** The program the first input that is an LBR dump names (dumps since lbrvmm records identities). */
+    private Optional<ProgramIdentity> dumpedProgram() throws ReportInputException {
+        for (Path in : inputs) {
+            try {
+                if (Files.isRegularFile(in) && startsLikeJson(in)) {
+                    Optional<ProgramIdentity> p = LbrStackJson.readProgram(in);
+                    if (p.isPresent()) {
+                        return p;
+                    }
+                }
+            } catch (IOException e) {
+                throw new ReportInputException(in + ": cannot read: " + e.getMessage());
+            } catch (LbrStackJson.DumpFormatException e) {
+                throw new ReportInputException(e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static boolean startsLikeJson(Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            int b;
+            do {
+                b = in.read();
+            } while (b == ' ' || b == '\n' || b == '\r' || b == '\t');
+            return b == '{';
+        }
     }
 
     private static Optional<ProgramIdentity> identity(Path file) {

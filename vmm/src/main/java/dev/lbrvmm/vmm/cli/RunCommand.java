@@ -7,6 +7,7 @@ import dev.lbrvmm.vmm.machine.MachineException;
 import dev.lbrvmm.vmm.machine.MachineExit;
 import dev.lbrvmm.vmm.machine.OutputFile;
 import dev.lbrvmm.vmm.machine.OutputTarget;
+import dev.lbrvmm.vmm.machine.ProgramIdentity;
 import dev.lbrvmm.vmm.qmp.LbrStackJson;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -93,7 +94,9 @@ final class RunCommand implements Callable<Integer> {
                 if (dumpLbr != null) {
                     try {
                         List<dev.lbrvmm.vmm.kvm.Vcpu> vcpus = m.vm().vcpus();
-                        OutputFile.replace(dumpLbr, tmp -> LbrStackJson.write(tmp, vcpus));
+                        Optional<ProgramIdentity> program = cfg.program().path() == null ? Optional.empty()
+                                : Optional.of(ProgramIdentity.of(cfg.program().path()));
+                        OutputFile.replace(dumpLbr, tmp -> LbrStackJson.write(tmp, vcpus, program));
                         console.err.println("lbrvmm: LBR stacks of " + vcpus.size() + " vCPU" + (vcpus.size() == 1 ? "" : "s")
                                 + " written to " + dumpLbr);
                     } catch (IOException e) {

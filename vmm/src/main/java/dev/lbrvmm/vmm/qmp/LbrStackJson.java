@@ -2,14 +2,18 @@ package dev.lbrvmm.vmm.qmp;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lbrvmm.vmm.cpu.LbrSnapshot;
 import dev.lbrvmm.vmm.kvm.Vcpu;
+import dev.lbrvmm.vmm.machine.ProgramIdentity;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * LBR stacks as JSON, the one shape used by {@code --dump-lbr} and the monitor: per vCPU its
@@ -34,15 +38,52 @@ public final class LbrStackJson {
         return new QmpReplies.LbrStack(index, model, format, depth, s == null ? 0 : s.tos(), debugctl, s == null ? 0 : s.lbrSelect(), entries);
     }
 
-    /** The --dump-lbr file: {@code {"vcpus": [stack, ...]}}. */
-    public record Dump(List<QmpReplies.LbrStack> vcpus) {}
+    /**
+     * The --dump-lbr file: {@code {"program": {...}, "vcpus": [stack, ...]}}; "program" (the guest
+     * program's identity) is absent in files of older lbrvmm versions and for guests without a
+     * program file.
+     */
+    public record Dump(@JsonInclude(JsonInclude.Include.NON_NULL) ProgramInfo program, List<QmpReplies.LbrStack> vcpus) {}
 
-    public static Dump dump(List<Vcpu> vcpus) {
-        return new Dump(vcpus.stream().map(LbrStackJson::vcpu).toList());
+    /** A program's identity as dumps and record data files hold it. */
+    public record ProgramInfo(String path, long size, String sha256,
+            @JsonProperty("build-id") @JsonInclude(JsonInclude.Include.NON_NULL) String buildId) {
+        static ProgramInfo of(ProgramIdentity p) {
+            return new ProgramInfo(p.path(), p.size(), p.sha256(), p.buildId().orElse(null));
+        }
     }
 
-    public static void write(Path file, List<Vcpu> vcpus) throws IOException {
-        JSON.writeValue(file.toFile(), dump(vcpus));
+    public static Dump dump(List<Vcpu> vcpus) {
+        return new Dump(null, vcpus.stream().map(LbrStackJson::vcpu).toList());
+    }
+
+    public static void write(Path file, List<Vcpu> vcpus, Optional<ProgramIdentity> program) throws IOException {
+        JSON.writeValue(file.toFile(), new Dump(program.map(ProgramInfo::of).orElse(null), dump(vcpus).vcpus()));
+    }
+
+    /** The "program" member of a dump or data file, if it has one. */
+    public static Optional<ProgramIdentity> readProgram(Path file) throws IOException, DumpFormatException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (JsonProcessingException e) {
+            return Optional.empty(); // read() reports the syntax error with its place
+        }
+        return program(file, root);
+    }
+
+    static Optional<ProgramIdentity> program(Path file, JsonNode root) throws DumpFormatException {
+        JsonNode p = root == null ? null : root.get("program");
+        if (p == null || !p.isObject()) {
+            return Optional.empty();
+        }
+        JsonNode path = p.get("path");
+        JsonNode sha = p.get("sha256");
+        if (path == null || !path.isTextual() || sha == null || !sha.isTextual()) {
+            throw new DumpFormatException(file + ": /program: needs \"path\" and \"sha256\" strings");
+        }
+        return Optional.of(new ProgramIdentity(path.asText(), integer(file, p, "/program", "size", 0, Long.MAX_VALUE), sha.asText(),
+                p.has("build-id") ? Optional.of(p.get("build-id").asText()) : Optional.empty()));
     }
 
     /** A dump file that does not have the documented shape; the message names the file and the place. */

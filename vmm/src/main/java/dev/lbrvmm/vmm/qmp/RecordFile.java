@@ -73,13 +73,7 @@ public final class RecordFile {
         config.put("file", h.configFile());
         config.put("text", h.configText());
         h.overrides().forEach(config.putArray("overrides")::add);
-        h.program().ifPresent(p -> {
-            ObjectNode o = root.putObject("program");
-            o.put("path", p.path());
-            o.put("size", p.size());
-            o.put("sha256", p.sha256());
-            p.buildId().ifPresent(b -> o.put("build-id", b));
-        });
+        h.program().ifPresent(p -> root.set("program", JSON.valueToTree(LbrStackJson.ProgramInfo.of(p))));
         ObjectNode cpu = root.putObject("cpu");
         cpu.put("model", h.model());
         cpu.put("lbr-format", h.lbrFormat());
@@ -117,12 +111,7 @@ public final class RecordFile {
             throw new LbrStackJson.DumpFormatException(file + ": /" + MAGIC + ": version " + version
                     + " is newer than this lbrvmm reads (" + VERSION + ")");
         }
-        JsonNode p = root.path("program");
-        Optional<ProgramIdentity> program = p.isObject()
-                ? Optional.of(new ProgramIdentity(text(file, p, "/program", "path"), LbrStackJson.integer(file, p, "/program", "size", 0,
-                        Long.MAX_VALUE), text(file, p, "/program", "sha256"),
-                        p.has("build-id") ? Optional.of(p.get("build-id").asText()) : Optional.empty()))
-                : Optional.empty();
+        Optional<ProgramIdentity> program = LbrStackJson.program(file, root);
         JsonNode cpu = root.path("cpu");
         JsonNode config = root.path("config");
         List<String> overrides = new ArrayList<>();

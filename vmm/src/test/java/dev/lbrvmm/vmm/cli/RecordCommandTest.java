@@ -132,7 +132,27 @@ class RecordCommandTest {
         CliRunner.Result report = CliRunner.run("report", dump.toString(), "--html", html.toString(), "--folded", folded.toString());
         assertThat(report.err()).contains("lbrvmm: report: HTML report written to " + html)
                 .contains("lbrvmm: report: folded stacks written to " + folded);
-        assertThat(report.out()).as("without a program, a hint instead of doubled addresses")
+        assertThat(report.out()).as("the dump names its program").contains("fib+0x");
+    }
+
+    @Test
+    void dumpsNameTheirProgramSoReportFindsItAndOldDumpsStillRead() throws Exception {
+        Path dump = dir.resolve("lbr.json");
+        assertThat(CliRunner.run("run", fibConfig(), "-o", "kvm.guest-lbr=on", "-o", "guest.msrs.IA32_DEBUGCTL=1",
+                "--dump-lbr", dump.toString()).status()).isZero();
+        JsonNode d = JSON.readTree(dump.toFile());
+        Path elf = CliRunner.home().resolve("examples/bin/fib.elf");
+        assertThat(d.get("program").get("sha256").asText()).isEqualTo(ProgramIdentity.of(elf).sha256());
+        CliRunner.Result named = CliRunner.run("report", dump.toString(), "--top", "3");
+        assertThat(named.out()).as("the dump's program names the addresses without -p").contains("fib+0x");
+        CliRunner.Result other = CliRunner.run("report", dump.toString(), "-p", CliRunner.home().resolve("examples/bin/loop.elf").toString());
+        assertThat(other.err()).contains("is not the program the samples were recorded from");
+        Path old = dir.resolve("old.json"); // as lbrvmm wrote dumps before they named their program
+        ((com.fasterxml.jackson.databind.node.ObjectNode) d).remove("program");
+        java.nio.file.Files.writeString(old, d.toString());
+        CliRunner.Result unnamed = CliRunner.run("report", old.toString());
+        assertThat(unnamed.status()).isZero();
+        assertThat(unnamed.out()).as("without a program, a hint instead of doubled addresses")
                 .contains("addresses are not named: give --program").doesNotContainPattern("0x[0-9a-f]+ 0x[0-9a-f]+");
     }
 }
