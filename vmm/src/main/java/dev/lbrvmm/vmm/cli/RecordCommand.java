@@ -55,6 +55,9 @@ final class RecordCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guest = new GuestOptions();
 
+    @Mixin
+    LogOption log = new LogOption();
+
     @Option(names = "--output", paramLabel = "FILE", description = "The data file to write (default: ${DEFAULT-VALUE}).")
     Path output = Path.of(RecordFile.DEFAULT_NAME);
 
@@ -81,6 +84,7 @@ final class RecordCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         try {
+            log.apply();
             List<String> settings = settings();
             GuestConfig cfg = guest.load(settings);
             CpuModel model = cfg.guest().cpuModel();
@@ -105,9 +109,11 @@ final class RecordCommand implements Callable<Integer> {
                 write(cfg, m, settings, every, samples);
                 return RunCommand.exitStatus(m, exit, console);
             }
-        } catch (GuestConfigException | MachineException e) {
+        } catch (GuestConfigException | MachineException | IOException e) {
             console.err.println("lbrvmm: error: " + e.getMessage());
             return ExitCodes.BAD_INPUT;
+        } finally {
+            log.restore();
         }
     }
 

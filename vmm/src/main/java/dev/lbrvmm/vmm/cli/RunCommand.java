@@ -31,6 +31,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guest = new GuestOptions();
 
+    @Mixin
+    LogOption log = new LogOption();
+
     @Option(names = "--dump-lbr", paramLabel = "FILE", description = "Write each vCPU's LBR stack as JSON to FILE when the guest exits.")
     Path dumpLbr;
 
@@ -65,6 +68,7 @@ final class RunCommand implements Callable<Integer> {
         }
         MonitorSession monitor = null;
         try {
+            log.apply();
             if (!early.isEmpty()) {
                 monitor = MonitorSession.start(early, console); // the greeting should not wait for the machine
             }
@@ -116,6 +120,7 @@ final class RunCommand implements Callable<Integer> {
             if (monitor != null) {
                 monitor.close();
             }
+            log.restore();
         }
     }
 

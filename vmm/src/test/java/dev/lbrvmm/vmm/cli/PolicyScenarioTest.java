@@ -86,6 +86,19 @@ class PolicyScenarioTest {
         assertThat(r.status()).as("check failures, not a crash").isBetween(1, 4);
     }
 
+    @Test
+    void logFileTakesTheWarningsOffStderr(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("vm.log");
+        CliRunner.Result r = CliRunner.run("run", config("reclaim"), "--kernel", pmuLbr(), "-o", "kvm.lbr-policy=upstream",
+                "-o", "guest.msrs.IA32_DEBUGCTL=0", "--log", log.toString());
+        assertThat(r.err()).isEmpty();
+        assertThat(Files.readString(log)).containsPattern("[0-9:.]+ lbrvmm: WARN: vcpu-0: fail to passthrough LBR.")
+                .contains("more warnings suppressed");
+        CliRunner.Result bad = CliRunner.run("run", config("reclaim"), "--log", dir.resolve("no/such/folder.log").toString());
+        assertThat(bad.status()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(bad.err()).contains("--log").contains("does not exist");
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"lazy", "upstream", "eager", "passthrough-unsaved"})
     void dumpUnderContentionHoldsTheGuestsOwnLastBranchesUnlessUnsaved(String policy) throws Exception {
