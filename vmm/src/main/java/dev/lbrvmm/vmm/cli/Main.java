@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** {@code lbrvmm}: the command line. */
 @Command(name = "lbrvmm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A VMM harness that models how KVM gives guests Intel's Last Branch Recording.",
-        subcommands = {RunCommand.class, RecordCommand.class, BenchCommand.class, QmpCommandLine.class, ReportCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, RecordCommand.class, BenchCommand.class, QmpCommandLine.class, ReportCommand.class, CompletionCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Start with: lbrvmm record configs/fib.conf && lbrvmm report",
                 "", "Exit status of run and record: the guest's own status (Linux exit(n),",
                 "or (v << 1) | 1 for a write of v to isa-debug-exit); 0 when every vCPU halted;",

@@ -181,10 +181,23 @@ class BadInputTest {
     }
 
     @Test
+    void completionIsABashScriptThatKnowsEveryCommandAndOption() throws Exception {
+        CliRunner.Result r = CliRunner.run("completion");
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).containsPattern("complete .*-F _complete_lbrvmm").contains("record").contains("--call-graph")
+                .contains("--dump-lbr");
+        Path script = dir.resolve("lbrvmm-completion.bash");
+        Files.writeString(script, r.out());
+        Process bash = new ProcessBuilder("bash", "-n", script.toString()).redirectErrorStream(true).start();
+        String out = new String(bash.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(bash.waitFor()).as("bash -n: %s", out).isZero();
+    }
+
+    @Test
     void unknownCommandsAndOptionsAreSaidInPlainWordsWithASuggestion() {
         CliRunner.Result typo = CliRunner.run("recrod", "configs/fib.conf");
         assertThat(typo.status()).isEqualTo(ExitCodes.USAGE);
-        assertThat(typo.err()).startsWith("lbrvmm: 'recrod' is not a command of lbrvmm (run, record, bench, qmp, report, help)"
+        assertThat(typo.err()).startsWith("lbrvmm: 'recrod' is not a command of lbrvmm (run, record, bench, qmp, report, completion, help)"
                 + "; did you mean 'record' or 'report'?\nTry 'lbrvmm --help' for usage.");
         assertThat(CliRunner.run("foo").err()).startsWith("lbrvmm: 'foo' is not a command of lbrvmm (").doesNotContain("Unmatched");
         assertThat(CliRunner.run("run", "--dump-lbrr", "x").err())
