@@ -1,5 +1,6 @@
 package dev.lbrvmm.vmm.cli;
 
+import dev.lbrvmm.vmm.host.Tracer;
 import dev.lbrvmm.vmm.machine.GuestConfig;
 import dev.lbrvmm.vmm.machine.GuestConfigException;
 import dev.lbrvmm.vmm.machine.Machine;
@@ -41,6 +42,14 @@ final class RunCommand implements Callable<Integer> {
             + "(a table; with --json one JSON object with query-lbr-stats' members per vCPU and for the VM).")
     boolean stats;
 
+    @Option(names = "--trace", paramLabel = "FILE", description = "Write the VMM's events (scheduling, VM exits, MSR traps, "
+            + "guest-LBR decisions, PMIs) to FILE in the Trace Event Format, for Perfetto (ui.perfetto.dev) or chrome://tracing.")
+    Path trace;
+
+    @Option(names = "--trace-events", paramLabel = "LIST", split = ",", description = "The kinds of events --trace writes "
+            + "(default: all): sched, exit, msr, lbr, pmi.")
+    List<String> traceEvents;
+
     @Option(names = "--json", description = "With --stats: the accounting as one line of JSON instead of a table.")
     boolean json;
 
@@ -81,7 +90,7 @@ final class RunCommand implements Callable<Integer> {
                 monitor = MonitorSession.start(fromConfig, console);
             }
             refuseOutputsOverInputs(cfg);
-            try (Machine m = Machine.create(cfg, console.out, console.err)) {
+            try (Machine m = Machine.create(cfg, console.out, console.err); Tracer tracer = startTrace(m)) {
                 MachineExit exit;
                 if (monitor != null) {
                     exit = monitor.run(m, startPaused || cfg.monitor().startPaused());
@@ -108,6 +117,14 @@ final class RunCommand implements Callable<Integer> {
                     }
                 }
                 nameFileOutputs(cfg, m, console);
+                if (trace != null) {
+                    tracer.close();
+                    if (tracer.failure().isPresent()) {
+                        console.err.println("lbrvmm: error: --trace: cannot write " + trace + ": " + tracer.failure().get().getMessage());
+                        return ExitCodes.BAD_INPUT;
+                    }
+                    console.err.println("lbrvmm: trace written to " + trace + " (open it in ui.perfetto.dev or chrome://tracing)");
+                }
                 return exitStatus(m, exit, console);
             }
         } catch (GuestConfigException | MachineException | IOException e) {
@@ -124,9 +141,39 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** The tracer for --trace (Tracer.OFF without it), attached to the machine's host, with its vCPUs named. */
+    private Tracer startTrace(Machine m) throws IOException, MachineException {
+        if (trace == null) {
+            return Tracer.OFF;
+        }
+        java.util.EnumSet<Tracer.Category> kinds = java.util.EnumSet.allOf(Tracer.Category.class);
+        if (traceEvents != null) {
+            kinds.clear();
+            for (String k : traceEvents) {
+                try {
+                    kinds.add(Tracer.Category.valueOf(k.trim().toUpperCase(java.util.Locale.ROOT)));
+                } catch (IllegalArgumentException e) {
+                    throw new MachineException("--trace-events: '" + k + "' is not one of sched, exit, msr, lbr, pmi");
+                }
+            }
+        }
+        Tracer t;
+        try {
+            t = Tracer.to(java.nio.file.Files.newBufferedWriter(trace), kinds);
+        } catch (IOException e) {
+            throw new IOException("--trace: cannot write " + trace + ": " + e.getMessage(), e);
+        }
+        m.vm().kvm().host().trace(t);
+        for (dev.lbrvmm.vmm.kvm.Vcpu v : m.vm().vcpus()) {
+            t.threadName(Tracer.GUEST, v.index(), "vcpu" + v.index());
+        }
+        return t;
+    }
+
     /** An output that names one of the run's inputs (config, program, initrd) is refused before anything is opened. */
     private void refuseOutputsOverInputs(GuestConfig cfg) throws MachineException {
         refuseOutputsOverInputs(guest.config, cfg, "--dump-lbr", dumpLbr);
+        refuseOutputsOverInputs(guest.config, cfg, "--trace", trace);
     }
 
     /** Refuses an output of the run (the serial and stdout files, and {@code option}'s file) that is one of its inputs. */

@@ -19,6 +19,7 @@ public final class Host {
     private final int[] cursor;
     private final List<Task> tasks = new ArrayList<>();
     private final HostPerf perf = new HostPerf();
+    private Tracer tracer = Tracer.OFF;
     private final long slice;
     private long migrations;
 
@@ -40,6 +41,19 @@ public final class Host {
 
     public List<Task> tasks() {
         return Collections.unmodifiableList(tasks);
+    }
+
+    /** Traces from now on to {@code t} (Tracer.OFF: none); names each CPU's timeline. */
+    public void trace(Tracer t) {
+        tracer = t;
+        perf.tracer = t;
+        for (PhysicalCpu c : cpus) {
+            t.threadName(Tracer.HOST, c.index(), "cpu" + c.index());
+        }
+    }
+
+    public Tracer tracer() {
+        return tracer;
     }
 
     public HostPerf perf() {
@@ -120,13 +134,27 @@ public final class Host {
                     continue;
                 }
                 ranAny = true;
-                t.body().run(c, slice);
+                long start = c.clock;
+                long ran = t.body().run(c, slice);
+                c.clock = start + ran;
+                if (tracer.on(Tracer.Category.SCHED) && ran > 0) {
+                    tracer.span(Tracer.Category.SCHED, t.name(), Tracer.HOST, c.index(), start, ran, null);
+                }
                 if (done.getAsBoolean()) {
                     return;
                 }
             }
             if (!ranAny) {
                 return;
+            }
+            long now = 0;
+            for (PhysicalCpu c : cpus) {
+                now = Math.max(now, c.clock);
+            }
+            for (PhysicalCpu c : cpus) {
+                if (c.current == null) {
+                    c.clock = now; // idle through the round
+                }
             }
         }
     }

@@ -22,6 +22,8 @@ import java.util.List;
  * Every LBR MSR access perf makes is counted on the task it was made for.
  */
 public final class HostPerf {
+    /** Set by Host.trace. */
+    Tracer tracer = Tracer.OFF;
     private final List<LbrEvent> events = new ArrayList<>();
     private int nextId = 1;
     private long logCounter;
@@ -194,6 +196,14 @@ public final class HostPerf {
         cpu.lastSaved = ctx;
         cpu.lastLogId = ctx.logId;
         ctx.counts.saves++;
+        trace(cpu, "save", ctx);
+    }
+
+    /** An LBR save/restore decision on {@code cpu}'s timeline. */
+    private void trace(PhysicalCpu cpu, String what, TaskLbrContext ctx) {
+        if (tracer.on(Tracer.Category.LBR)) {
+            tracer.instant(Tracer.Category.LBR, what, Tracer.HOST, cpu.index(), cpu.clock(), "\"valid\":" + ctx.valid);
+        }
     }
 
     private void restore(PhysicalCpu cpu, TaskLbrContext ctx, LbrEvent e) {
@@ -210,6 +220,7 @@ public final class HostPerf {
             if (fromTos != 0) {
                 ctx.valid = false;
                 ctx.counts.skippedRestores++;
+                trace(cpu, "restore skipped", ctx);
                 return; // nobody touched the LBR since we saved it
             }
         }
@@ -233,6 +244,7 @@ public final class HostPerf {
         }
         ctx.valid = false;
         ctx.counts.restores++;
+        trace(cpu, "restore", ctx);
     }
 
     /**
@@ -251,5 +263,6 @@ public final class HostPerf {
             ctx.counts.msrWrites++;
         }
         ctx.counts.resets++;
+        trace(cpu, "reset", ctx);
     }
 }

@@ -16,6 +16,8 @@ public final class PhysicalCpu {
     boolean hostLbr;
     long hostLbrSelect;
     long contextSwitches;
+    /** This CPU's time for traces: guest instructions its tasks ran (an idle CPU catches up each round). */
+    long clock;
 
     PhysicalCpu(int index, CpuModel model) {
         this.index = index;
@@ -47,6 +49,10 @@ public final class PhysicalCpu {
 
     public long hostLbrSelect() {
         return hostLbrSelect;
+    }
+
+    public long clock() {
+        return clock;
     }
 
     public long contextSwitches() {

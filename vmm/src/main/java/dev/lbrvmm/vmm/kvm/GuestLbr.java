@@ -1,5 +1,6 @@
 package dev.lbrvmm.vmm.kvm;
 
+import dev.lbrvmm.vmm.host.Tracer;
 import dev.lbrvmm.vmm.cpu.DebugCtl;
 import dev.lbrvmm.vmm.cpu.LbrFormat;
 import dev.lbrvmm.vmm.cpu.LbrUnit;
@@ -110,6 +111,9 @@ public final class GuestLbr {
             stats.passthroughOff++;
         }
         vcpu.vm().events().lbrPassthrough(vcpu.index(), on);
+        if (vcpu.tracing(Tracer.Category.LBR)) {
+            vcpu.trace(Tracer.Category.LBR, on ? "pass-through on" : "pass-through off", null);
+        }
     }
 
     /**
@@ -120,6 +124,9 @@ public final class GuestLbr {
         Task t = vcpu.thread();
         event = perf().createTaskEvent("vcpu-" + vcpu.index(), t, pinned, true, true, 0);
         stats.eventsCreated++;
+        if (vcpu.tracing(Tracer.Category.LBR)) {
+            vcpu.trace(Tracer.Category.LBR, "perf event created", "\"pinned\":" + pinned);
+        }
     }
 
     void releaseEvent() {
@@ -129,6 +136,9 @@ public final class GuestLbr {
         perf().release(event, pcpu());
         event = null;
         stats.eventsReleased++;
+        if (vcpu.tracing(Tracer.Category.LBR)) {
+            vcpu.trace(Tracer.Category.LBR, "perf event released", null);
+        }
     }
 
     boolean eventActive() {
@@ -143,6 +153,9 @@ public final class GuestLbr {
             lastSuppressed = what;
         }
         vcpu.vm().events().lbrReclaimed(vcpu.index());
+        if (vcpu.tracing(Tracer.Category.LBR)) {
+            vcpu.trace(Tracer.Category.LBR, "reclaimed by the host", "\"warning\":" + Tracer.quote(what));
+        }
     }
 
     /** At teardown: how many warnings the limit kept quiet, so a silence is not mistaken for none. */

@@ -1,5 +1,6 @@
 package dev.lbrvmm.vmm.kvm;
 
+import dev.lbrvmm.vmm.host.Tracer;
 import dev.lbrvmm.vmm.cpu.BranchListener;
 import dev.lbrvmm.vmm.cpu.Cpu;
 import dev.lbrvmm.vmm.cpu.CpuExit;
@@ -50,6 +51,7 @@ public final class Vcpu {
         this.thread = vm.kvm().host().addTask("vcpu-" + index, Task.Kind.VCPU, affinity, new TaskBody() {
             @Override
             public long run(PhysicalCpu c, long budget) {
+                retiredAtSliceStart = cpu.retired();
                 return threadBody == null ? 0 : threadBody.run(c, budget);
             }
 
@@ -76,6 +78,21 @@ public final class Vcpu {
         if (vm.guestLbr()) {
             lbr.policy.init(lbr);
         }
+    }
+
+    /** Instructions retired when the current host slice began: trace times inside a slice count from it. */
+    private long retiredAtSliceStart;
+
+    /** True when the trace takes events of {@code c} (test it before building the event's arguments). */
+    boolean tracing(Tracer.Category c) {
+        return vm.kvm().host().tracer().on(c);
+    }
+
+    /** An event on this vCPU's timeline at the current guest instruction; {@code args} are JSON members or null. */
+    void trace(Tracer.Category c, String name, String args) {
+        PhysicalCpu pc = pcpu();
+        long now = pc == null ? 0 : pc.clock() + (cpu.retired() - retiredAtSliceStart);
+        vm.kvm().host().tracer().instant(c, name, Tracer.GUEST, index, now, args);
     }
 
     public Vm vm() {
@@ -179,7 +196,7 @@ public final class Vcpu {
             exitGuest();
             pmu.sync();
         }
-        lbr.stats.exit(switch (e) {
+        ExitReason reason = switch (e) {
             case BUDGET -> ExitReason.PREEMPTION;
             case STOPPED -> ExitReason.STOP;
             case IO_OUT, IO_IN -> ExitReason.IO;
@@ -187,7 +204,11 @@ public final class Vcpu {
             case SHUTDOWN -> ExitReason.SHUTDOWN;
             case SYSCALL -> ExitReason.SYSCALL;
             case INTERNAL_ERROR -> ExitReason.INTERNAL_ERROR;
-        });
+        };
+        lbr.stats.exit(reason);
+        if (tracing(Tracer.Category.EXIT)) {
+            trace(Tracer.Category.EXIT, reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), "\"rip\":\"0x" + Long.toHexString(cpu.rip()) + "\"");
+        }
         if (vm.guestLbr()) {
             lbr.policy.afterExit(lbr);
         }
@@ -287,6 +308,9 @@ public final class Vcpu {
      * down because the vector could not be delivered.
      */
     public boolean deliverPmi(int vector) {
+        if (tracing(Tracer.Category.PMI)) {
+            trace(Tracer.Category.PMI, "pmi", "\"vector\":" + vector);
+        }
         freezeForPmi();
         return cpu.injectInterrupt(vector);
     }

@@ -1,5 +1,6 @@
 package dev.lbrvmm.vmm.kvm;
 
+import dev.lbrvmm.vmm.host.Tracer;
 import dev.lbrvmm.vmm.cpu.Cpu;
 import dev.lbrvmm.vmm.cpu.CpuFault;
 import dev.lbrvmm.vmm.cpu.CpuModel;
@@ -67,7 +68,13 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
         if (alwaysPassedThrough(index)) {
             return cpu().readCoreMsr(index);
         }
-        return inKernelExit(ExitReason.MSR_READ, () -> emulateRead(index));
+        return inKernelExit(ExitReason.MSR_READ, () -> {
+            long v = emulateRead(index);
+            if (vcpu.tracing(Tracer.Category.MSR)) {
+                vcpu.trace(Tracer.Category.MSR, "rdmsr", msrArgs(index, v));
+            }
+            return v;
+        });
     }
 
     @Override
@@ -82,15 +89,25 @@ final class VcpuMsrs implements dev.lbrvmm.vmm.cpu.MsrBus {
             return;
         }
         inKernelExit(ExitReason.MSR_WRITE, () -> {
+            if (vcpu.tracing(Tracer.Category.MSR)) {
+                vcpu.trace(Tracer.Category.MSR, "wrmsr", msrArgs(index, value));
+            }
             emulateWrite(index, value, false);
             return 0;
         });
+    }
+
+    private static String msrArgs(int index, long value) {
+        return "\"msr\":\"" + Msr.describe(index) + "\",\"value\":\"0x" + Long.toHexString(value) + "\"";
     }
 
     /** An exit handled inside KVM: accounted, the policy sees the exit and the re-entry around it. */
     private long inKernelExit(ExitReason reason, LongSupplier handler) {
         GuestLbr s = lbr();
         s.stats.exit(reason);
+        if (vcpu.tracing(Tracer.Category.EXIT)) {
+            vcpu.trace(Tracer.Category.EXIT, reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), null);
+        }
         boolean policy = vcpu.vm().guestLbr();
         if (policy) {
             s.policy.afterExit(s);
