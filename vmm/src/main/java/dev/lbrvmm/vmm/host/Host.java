@@ -19,7 +19,8 @@ public final class Host {
     private final int[] cursor;
     private final List<Task> tasks = new ArrayList<>();
     private final HostPerf perf = new HostPerf();
-    private Tracer tracer = Tracer.OFF;
+    /** LBRVMM_LOG=debug: the decisions a --trace file would hold, as log lines; else off. */
+    private Tracer tracer = Tracer.fromLog();
     private final long slice;
     private long migrations;
 

@@ -23,7 +23,7 @@ import java.util.List;
  */
 public final class HostPerf {
     /** Set by Host.trace. */
-    Tracer tracer = Tracer.OFF;
+    Tracer tracer = Tracer.fromLog();
     private final List<LbrEvent> events = new ArrayList<>();
     private int nextId = 1;
     private long logCounter;

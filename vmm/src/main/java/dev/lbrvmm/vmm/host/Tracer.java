@@ -28,6 +28,8 @@ public final class Tracer implements AutoCloseable {
     public static final Tracer OFF = new Tracer(null, EnumSet.noneOf(Category.class));
 
     private final Writer out;
+    /** Instead of a file: the log (LBRVMM_LOG=debug for decisions, trace for slices and exits too). */
+    private final org.slf4j.Logger log;
     private final int mask;
     private boolean first = true;
     /** The first write that failed (a full disk): tracing stops there and the caller reports it. */
@@ -35,12 +37,33 @@ public final class Tracer implements AutoCloseable {
     private boolean closed;
 
     private Tracer(Writer out, Set<Category> categories) {
+        this(out, null, categories);
+    }
+
+    private Tracer(Writer out, org.slf4j.Logger log, Set<Category> categories) {
         this.out = out;
+        this.log = log;
         int m = 0;
         for (Category c : categories) {
             m |= 1 << c.ordinal();
         }
         this.mask = m;
+    }
+
+    /**
+     * The events as log lines when the log asks for them: LBR decisions, MSR traps and PMIs at
+     * DEBUG, scheduling slices and VM exits at TRACE (there is one per slice). OFF otherwise.
+     */
+    public static Tracer fromLog() {
+        org.slf4j.Logger l = org.slf4j.LoggerFactory.getLogger("dev.lbrvmm.trace");
+        if (!l.isDebugEnabled()) {
+            return OFF;
+        }
+        EnumSet<Category> c = EnumSet.of(Category.LBR, Category.MSR, Category.PMI);
+        if (l.isTraceEnabled()) {
+            c.addAll(EnumSet.of(Category.SCHED, Category.EXIT));
+        }
+        return new Tracer(null, l, c);
     }
 
     /** A trace written to {@code out} (closed by {@link #close}) with the given categories. */
@@ -59,17 +82,33 @@ public final class Tracer implements AutoCloseable {
 
     /** Names a thread of a timeline ("cpu0", "vcpu1"). */
     public void threadName(int pid, int tid, String name) {
+        if (log != null) {
+            return;
+        }
         event("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" + pid + ",\"tid\":" + tid + ",\"args\":{\"name\":" + quote(name) + "}}");
     }
 
     /** A span: {@code name} ran on pid/tid from {@code start} for {@code duration} instructions. */
     public void span(Category c, String name, int pid, int tid, long start, long duration, String args) {
+        if (log != null) {
+            log.trace("{}{} @{}: {}: {} ran {} instructions", pid == HOST ? "cpu" : "vcpu", tid, start, lower(c), name, duration);
+            return;
+        }
         event("{\"ph\":\"X\",\"cat\":\"" + lower(c) + "\",\"name\":" + quote(name) + ",\"pid\":" + pid + ",\"tid\":" + tid + ",\"ts\":"
                 + micros(start) + ",\"dur\":" + micros(duration) + (args == null ? "" : ",\"args\":{" + args + "}") + "}");
     }
 
     /** A point event at {@code time} (instructions); {@code args} is JSON members without braces, or null. */
     public void instant(Category c, String name, int pid, int tid, long time, String args) {
+        if (log != null) {
+            String line = "{}{} @{}: {}: {}" + (args == null ? "" : " {" + args + "}");
+            if (c == Category.EXIT || c == Category.SCHED) {
+                log.trace(line, pid == HOST ? "cpu" : "vcpu", tid, time, lower(c), name);
+            } else {
+                log.debug(line, pid == HOST ? "cpu" : "vcpu", tid, time, lower(c), name);
+            }
+            return;
+        }
         event("{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"" + lower(c) + "\",\"name\":" + quote(name) + ",\"pid\":" + pid + ",\"tid\":" + tid
                 + ",\"ts\":" + micros(time) + (args == null ? "" : ",\"args\":{" + args + "}") + "}");
     }

@@ -12,7 +12,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code run --trace}: a Trace Event Format file that shows who had the LBR when. */
+/** {@code run --trace}: a Trace Event Format file that shows who had the LBR when; LBRVMM_LOG=debug: the same as log lines. */
+@org.junit.jupiter.api.extension.ExtendWith(dev.lbrvmm.vmm.CapturedLog.class)
 class TraceTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -75,5 +76,21 @@ class TraceTest {
         CliRunner.Result r = CliRunner.run("run", home("configs/fib.conf"), "--trace", "/dev/full");
         assertThat(r.status()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(r.err()).contains("--trace: cannot write /dev/full").doesNotContain("Exception");
+    }
+
+    @Test
+    void debugLoggingWritesTheDecisionsAsText() {
+        ch.qos.logback.classic.Logger trace = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.lbrvmm.trace");
+        ch.qos.logback.classic.Level before = trace.getLevel();
+        trace.setLevel(ch.qos.logback.classic.Level.DEBUG); // what LBRVMM_LOG=debug sets for dev.lbrvmm
+        try {
+            CliRunner.run("run", home("configs/contention.conf"), "--kernel", home("examples/bin/pmu_lbr.elf"), "-o",
+                    "kvm.lbr-policy=upstream");
+        } finally {
+            trace.setLevel(before);
+        }
+        assertThat(dev.lbrvmm.vmm.CapturedLog.messages()).contains("DEBUG: vcpu0 @0: lbr: perf event created {\"pinned\":true}")
+                .anyMatch(m -> m.matches("DEBUG: vcpu0 @[0-9]+: msr: rdmsr \\{\"msr\":\"IA32_PERF_CAPABILITIES \\(0x345\\)\",.*"))
+                .noneMatch(m -> m.contains(": sched: ") || m.contains(": exit: ")); // one per slice: those are for LBRVMM_LOG=trace
     }
 }
