@@ -43,11 +43,11 @@ final class RunCommand implements Callable<Integer> {
     boolean stats;
 
     @Option(names = "--trace", paramLabel = "FILE", description = "Write the VMM's events (scheduling, VM exits, MSR traps, "
-            + "guest-LBR decisions, PMIs) to FILE in the Trace Event Format, for Perfetto (ui.perfetto.dev) or chrome://tracing.")
+            + "guest-LBR decisions, PMIs, monitor commands) to FILE in the Trace Event Format, for Perfetto (ui.perfetto.dev) or chrome://tracing.")
     Path trace;
 
     @Option(names = "--trace-events", paramLabel = "LIST", split = ",", description = "The kinds of events --trace writes "
-            + "(default: all): sched, exit, msr, lbr, pmi.")
+            + "(default: all): sched, exit, msr, lbr, pmi, qmp.")
     List<String> traceEvents;
 
     @Option(names = "--json", description = "With --stats: the accounting as one line of JSON instead of a table.")
@@ -153,7 +153,7 @@ final class RunCommand implements Callable<Integer> {
                 try {
                     kinds.add(Tracer.Category.valueOf(k.trim().toUpperCase(java.util.Locale.ROOT)));
                 } catch (IllegalArgumentException e) {
-                    throw new MachineException("--trace-events: '" + k + "' is not one of sched, exit, msr, lbr, pmi");
+                    throw new MachineException("--trace-events: '" + k + "' is not one of sched, exit, msr, lbr, pmi, qmp");
                 }
             }
         }

@@ -53,6 +53,15 @@ public final class Host {
         }
     }
 
+    /** The latest CPU clock: where events from outside the guest (monitor commands) go on the trace's timeline. */
+    public long now() {
+        long now = 0;
+        for (PhysicalCpu c : cpus) {
+            now = Math.max(now, c.clock);
+        }
+        return now;
+    }
+
     public Tracer tracer() {
         return tracer;
     }

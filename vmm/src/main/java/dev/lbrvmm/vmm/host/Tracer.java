@@ -11,7 +11,7 @@ import java.util.Set;
  * The VMM's events in the Trace Event Format (the JSON array chrome://tracing and Perfetto open):
  * host scheduling slices per physical CPU, VM exits, MSR traps, the guest-LBR decisions (perf
  * event created/released, pass-through on/off, save, restore, skipped restore, reset, reclaim) and
- * PMIs. Time is the model's: guest instructions, shown as one nanosecond each, per physical CPU
+ * PMIs, and the monitor commands that act on the machine. Time is the model's: guest instructions, shown as one nanosecond each, per physical CPU
  * (a CPU's clock advances by the instructions its tasks ran; an idle CPU catches up at the end of
  * each scheduling round).
  *
@@ -20,10 +20,10 @@ import java.util.Set;
  */
 public final class Tracer implements AutoCloseable {
     /** What a trace may hold; {@code --trace-events} picks among them by lower-case name. */
-    public enum Category { SCHED, EXIT, MSR, LBR, PMI }
+    public enum Category { SCHED, EXIT, MSR, LBR, PMI, QMP }
 
     /** Process ids in the trace: the host's CPUs and the guest's vCPUs are two timelines. */
-    public static final int HOST = 1, GUEST = 2;
+    public static final int HOST = 1, GUEST = 2, MONITOR = 3;
 
     public static final Tracer OFF = new Tracer(null, EnumSet.noneOf(Category.class));
 
@@ -73,6 +73,7 @@ public final class Tracer implements AutoCloseable {
         t.first = true;
         t.metadata(HOST, "host CPUs");
         t.metadata(GUEST, "vCPUs");
+        t.metadata(MONITOR, "monitor commands");
         return t;
     }
 

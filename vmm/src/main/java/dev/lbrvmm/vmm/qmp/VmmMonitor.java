@@ -7,6 +7,7 @@ import dev.lbrvmm.monitor.QmpCommand;
 import dev.lbrvmm.monitor.QmpError;
 import dev.lbrvmm.monitor.QmpMonitor;
 import dev.lbrvmm.monitor.ReplyType;
+import dev.lbrvmm.vmm.host.Tracer;
 import dev.lbrvmm.vmm.machine.MachineController;
 import dev.lbrvmm.vmm.machine.MachineEvents;
 import dev.lbrvmm.vmm.qmp.QmpReplies.CpuInfoFast;
@@ -91,7 +92,15 @@ public final class VmmMonitor implements MachineEvents, dev.lbrvmm.vmm.kvm.KvmEv
         return QmpCommand.of(name, params, reply, (a, s) -> {
             VmmCommands c = commands();
             try {
-                return c.controller().call(() -> body.run(c, a));
+                return c.controller().call(() -> {
+                    dev.lbrvmm.vmm.host.Host host = c.controller().machine().vm().kvm().host();
+                    if (host.tracer().on(Tracer.Category.QMP)) {
+                        String args = a.toString();
+                        host.tracer().instant(Tracer.Category.QMP, name, Tracer.MONITOR, 0, host.now(),
+                                args.length() <= 1000 ? "\"arguments\":" + args : null);
+                    }
+                    return body.run(c, a);
+                });
             } catch (QmpError e) {
                 throw e;
             } catch (Exception e) {

@@ -24,7 +24,7 @@ class MonitorWalkthroughTest {
         Path home = CliRunner.home();
         CompletableFuture<CliRunner.Result> vm = CompletableFuture.supplyAsync(() -> CliRunner.run("run",
                 home.resolve("configs/contention.conf").toString(), "--kernel", home.resolve("examples/bin/forever.elf").toString(),
-                "-o", "kvm.lbr-policy=upstream", "-S", "--qmp", "unix:" + sock));
+                "-o", "kvm.lbr-policy=upstream", "-S", "--qmp", "unix:" + sock, "--trace", dir.resolve("trace.json").toString()));
         try {
             CliRunner.Result script = CliRunner.run("qmp", sock.toString(), "--script", home.resolve("examples/monitor/reclaim.qmp").toString());
             assertThat(script.status()).as(script.err()).isZero();
@@ -46,6 +46,10 @@ class MonitorWalkthroughTest {
             assertThat(py.exitValue()).as(out).isZero();
             assertThat(out).contains("events seen:");
             assertThat(vm.get(30, TimeUnit.SECONDS).status()).as("quit from the Python client ends the VMM").isZero();
+            String trace = java.nio.file.Files.readString(dir.resolve("trace.json"));
+            assertThat(trace).as("the trace shows the monitor taking the LBR away and KVM losing it")
+                    .contains("\"cat\":\"qmp\",\"name\":\"x-host-lbr-event-add\"").contains("\"arguments\":{\"cpu\":0,\"pinned\":true}")
+                    .contains("\"name\":\"reclaimed by the host\"");
         } finally {
             if (!vm.isDone()) {
                 CliRunner.run("qmp", "unix:" + sock, "--script", writeQuit().toString());

@@ -67,7 +67,7 @@ class TraceTest {
         CliRunner.Result bad = CliRunner.run("run", home("configs/fib.conf"), "--trace", dir.resolve("x.json").toString(),
                 "--trace-events", "lbr,cache");
         assertThat(bad.status()).isEqualTo(ExitCodes.BAD_INPUT);
-        assertThat(bad.err()).contains("--trace-events: 'cache' is not one of sched, exit, msr, lbr, pmi");
+        assertThat(bad.err()).contains("--trace-events: 'cache' is not one of sched, exit, msr, lbr, pmi, qmp");
     }
 
     @Test
