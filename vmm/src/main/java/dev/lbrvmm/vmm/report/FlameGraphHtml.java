@@ -10,10 +10,15 @@ import java.util.TreeMap;
  * One self-contained page (nothing fetched: no files, no network; opens offline): a summary, a flame graph
  * of the folded stacks, a branch-hotness bar chart and the top of the branch table, as inline
  * SVG. It is well-formed XHTML, so XML tools (and the tests) can parse it; hovering a frame or
- * bar shows its full text (SVG title), clicking a frame zooms to it (a few lines of inline script).
+ * bar shows its full text (SVG title), clicking a frame zooms to it, a button zooms out, and a
+ * search box highlights the frames whose name matches and says what share of the samples they
+ * cover (a few lines of inline script). The SVGs scale to the window's width (at most their
+ * natural 1200 px), so nothing scrolls sideways in a narrow window.
  */
 public final class FlameGraphHtml {
     static final int WIDTH = 1200, FRAME_HEIGHT = 18, BAR_HEIGHT = 20, CHART_ROWS = 20, TABLE_ROWS = 50;
+    /** Width of one character of the 12 px monospace labels, as fit() and the script assume. */
+    static final double CHAR_WIDTH = 7.2;
 
     private FlameGraphHtml() {}
 
@@ -56,14 +61,31 @@ public final class FlameGraphHtml {
                 .append("body{font-family:sans-serif;margin:1.5em;color:#222}\n")
                 .append("svg text{font-family:monospace;font-size:12px;pointer-events:none}\n")
                 .append("svg rect:hover{stroke:#000;stroke-width:1}\n")
+                .append("svg.flamegraph,svg.hotness{width:100%;max-width:" + WIDTH + "px;height:auto;display:block}\n")
+                .append("g.match rect{fill:rgb(200,80,220)}\n#controls{margin:0.5em 0}\n#controls input{width:16em}\n")
+                .append(".hint{background:#fff6d5;border:1px solid #e0c060;padding:0.4em 0.8em;max-width:60em}\n")
                 .append("table{border-collapse:collapse;font-family:monospace;font-size:12px}\n")
-                .append("td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}\ntd.n{text-align:right}\n")
+                .append("td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;overflow-wrap:anywhere}\ntd.n{text-align:right}\n")
                 .append("</style>\n</head>\n<body>\n");
         b.append("<h1>").append(esc(title)).append("</h1>\n<ul>\n");
         for (String s : summary) {
             b.append("<li>").append(esc(s)).append("</li>\n");
         }
-        b.append("</ul>\n<h2>Flame graph (call stacks from the branch records; click a frame to zoom, the root to zoom out)</h2>\n");
+        b.append("</ul>\n");
+        if (!program.hasSymbols()) {
+            b.append("<p class=\"hint\">Addresses are not named and calls cannot be told from jumps, so each stack is a single "
+                    + "address. Give the guest program: <code>lbrvmm report ... -p PROGRAM.elf</code> (or its config), or record "
+                    + "with <code>lbrvmm record</code>, which keeps the program's symbols.</p>\n");
+        }
+        b.append("<h2>Flame graph (call stacks from the branch records; click a frame to zoom)</h2>\n");
+        if (stacks.lbrDepth() > 0) {
+            b.append("<p>Each stack comes from at most ").append(stacks.lbrDepth()).append(" branch records (the LBR's depth). ")
+                    .append(stacks.truncated()).append(" sample").append(stacks.truncated() == 1 ? "" : "s")
+                    .append(" filled every LBR slot, so older frames may be missing: their stacks hang under <code>")
+                    .append(FoldedStacks.TRUNCATED).append("</code>.</p>\n");
+        }
+        b.append("<div id=\"controls\"><button type=\"button\" id=\"reset\">Reset zoom</button> "
+                + "<input type=\"search\" id=\"search\" placeholder=\"search frames (substring)\"/> <span id=\"matched\"></span></div>\n");
         flameGraph(b, tree(stacks.counts()));
         List<BranchTable.Row> rows = table.rows();
         b.append("<h2>Branch hotness (top ").append(Math.min(CHART_ROWS, rows.size())).append(")</h2>\n");
@@ -109,7 +131,7 @@ public final class FlameGraphHtml {
 
     /** The name cut to what fits a frame of width w (monospace 12px), or nothing. The script does the same on zoom. */
     static String fit(String name, double w) {
-        int chars = (int) ((w - 6) / 7.2);
+        int chars = (int) ((w - 6) / CHAR_WIDTH);
         if (chars < 3) {
             return "";
         }
@@ -143,6 +165,21 @@ public final class FlameGraphHtml {
             "    });",
             "  }",
             "  frames.forEach(function (g) { g.style.cursor = 'pointer'; g.addEventListener('click', function () { zoom(g); }); });",
+            "  var root = frames.filter(function (g) { return g.dataset.l === '0'; })[0];",
+            "  document.getElementById('reset').addEventListener('click', function () { if (root) zoom(root); });",
+            "  var box = document.getElementById('search'), said = document.getElementById('matched');",
+            "  box.addEventListener('input', function () {",
+            "    var q = box.value, spans = [];",
+            "    frames.forEach(function (g) {",
+            "      var hit = q.length > 0 && g.dataset.name.indexOf(q) >= 0;",
+            "      g.classList.toggle('match', hit);",
+            "      if (hit) spans.push([+g.dataset.x, +g.dataset.x + +g.dataset.w]);",
+            "    });",
+            "    spans.sort(function (a, b) { return a[0] - b[0]; });",
+            "    var covered = 0, end = -1; // the union of the matching frames' spans is their share of the samples",
+            "    spans.forEach(function (s) { if (s[1] > end) { covered += s[1] - Math.max(s[0], end); end = s[1]; } });",
+            "    said.textContent = q.length === 0 ? '' : spans.length + ' frames match, ' + (100 * covered / W).toFixed(1) + '% of samples';",
+            "  });",
             "})();",
             "//]]></script>");
 
@@ -150,6 +187,11 @@ public final class FlameGraphHtml {
         List<BranchTable.Row> top = new ArrayList<>(rows.subList(0, Math.min(CHART_ROWS, rows.size())));
         int labelWidth = 520;
         int height = top.size() * BAR_HEIGHT + 4;
+        int detailChars = 0;
+        for (BranchTable.Row r : top) {
+            detailChars = Math.max(detailChars, detail(r, records).length());
+        }
+        double barRoom = WIDTH - labelWidth - 12 - detailChars * CHAR_WIDTH; // the longest bar's text still fits
         b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"hotness\" width=\"%d\" height=\"%d\" "
                 + "viewBox=\"0 0 %d %d\">\n", WIDTH, height, WIDTH, height));
         long max = top.isEmpty() ? 1 : top.get(0).count();
@@ -158,16 +200,21 @@ public final class FlameGraphHtml {
             double y = i * BAR_HEIGHT;
             String name = program.describe(r.from()) + " -> " + program.describe(r.to());
             double rate = r.mispredictRate();
-            String detail = r.count() + " (" + percent((double) r.count() / Math.max(1, records)) + ")"
-                    + (Double.isNaN(rate) ? "" : ", mispredicted " + percent(rate));
-            double w = (WIDTH - labelWidth - 200) * (double) r.count() / max;
+            String detail = detail(r, records);
+            double w = barRoom * r.count() / max;
             b.append(String.format(Locale.ROOT, "<g><title>%s</title><text x=\"0\" y=\"%.1f\">%s</text>"
                     + "<rect x=\"%d\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\"/>"
                     + "<text x=\"%.2f\" y=\"%.1f\">%s</text></g>\n",
-                    esc(name + ": " + detail), y + BAR_HEIGHT - 6, esc(name), labelWidth, y + 2, Math.max(w, 1), BAR_HEIGHT - 4,
+                    esc(name + ": " + detail), y + BAR_HEIGHT - 6, esc(fit(name, labelWidth - 4)), labelWidth, y + 2, Math.max(w, 1), BAR_HEIGHT - 4,
                     mispredictColour(rate), labelWidth + Math.max(w, 1) + 6, y + BAR_HEIGHT - 6, esc(detail)));
         }
         b.append("</svg>\n<p>Bar colour: green = always predicted, red = always mispredicted, grey = format has no mispredict bit.</p>\n");
+    }
+
+    private static String detail(BranchTable.Row r, long records) {
+        double rate = r.mispredictRate();
+        return r.count() + " (" + percent((double) r.count() / Math.max(1, records)) + ")"
+                + (Double.isNaN(rate) ? "" : ", mispredicted " + percent(rate));
     }
 
     /** A flame-graph colour that depends only on the name, so runs compare at a glance. */

@@ -16,18 +16,39 @@ import java.util.TreeMap;
  * level to skip), a call at depth zero names the caller of the current frame. Interrupts and
  * IRETs are skipped, as is the PMI's own record (FROM = the interrupted RIP). The window
  * is the LBR depth, so stacks are the innermost frames the records reach: a deep recursion's root
- * lies outside it. Without a program to classify branches, stacks are the leaf only.
+ * lies outside it. Without a program to classify branches, stacks are the leaf only. A stack from
+ * a sample that filled every LBR slot starts at {@value #TRUNCATED}: its outer frames may be gone,
+ * so it is not a root of its own (flame graphs would draw such stacks as unrelated roots).
  */
 public final class FoldedStacks {
     private final ProgramImage program;
+    public static final String TRUNCATED = "[truncated]";
     private final Map<String, Long> counts = new TreeMap<>();
+    private int depth;
+    private long truncated;
 
     public FoldedStacks(ProgramImage program) {
         this.program = program;
     }
 
     public void add(Sample s) {
-        counts.merge(String.join(";", stackOf(s)), 1L, Long::sum);
+        List<String> frames = stackOf(s);
+        if (s.full()) {
+            frames.add(0, TRUNCATED);
+            truncated++;
+        }
+        depth = Math.max(depth, s.depth());
+        counts.merge(String.join(";", frames), 1L, Long::sum);
+    }
+
+    /** The deepest LBR among the samples (0 when no source said). */
+    public int lbrDepth() {
+        return depth;
+    }
+
+    /** Samples whose stack starts at [truncated]. */
+    public long truncated() {
+        return truncated;
     }
 
     /** Root first, leaf last. */

@@ -127,7 +127,7 @@ public final class SampleFile {
                 long info = r.u64(rec);
                 branches.add(decode(format, i, fromMsr, toMsr, info));
             }
-            sink.accept(new Sample(seq, ip, List.copyOf(branches), name + " sample " + seq, lbrSelect));
+            sink.accept(new Sample(seq, ip, List.copyOf(branches), name + " sample " + seq, lbrSelect, depth));
             progress.accept(r.offset);
             expectSeq++;
         }

@@ -55,7 +55,8 @@ public final class SampleReader {
             }
             List<LbrSnapshot> stacks = LbrStackJson.read(file);
             for (int i = 0; i < stacks.size(); i++) {
-                counting.accept(new Sample(i + 1, -1, stacks.get(i).entries(), file + " vcpu " + i, stacks.get(i).lbrSelect()));
+                counting.accept(new Sample(i + 1, -1, stacks.get(i).entries(), file + " vcpu " + i, stacks.get(i).lbrSelect(),
+                        stacks.get(i).depth()));
             }
             progress.accept(Files.size(file));
             return new Source(file, "LBR dump", null, n[0]);
@@ -72,12 +73,13 @@ public final class SampleReader {
         RecordFile.Contents c = RecordFile.read(file);
         if (!c.samples().isEmpty()) {
             for (RecordFile.Stack s : c.samples()) {
-                sink.accept(new Sample(s.seq(), s.ip(), s.lbr().entries(), file + " vcpu " + s.vcpu(), s.lbr().lbrSelect()));
+                sink.accept(new Sample(s.seq(), s.ip(), s.lbr().entries(), file + " vcpu " + s.vcpu(), s.lbr().lbrSelect(),
+                        s.lbr().depth()));
             }
         } else {
             for (int i = 0; i < c.atExit().size(); i++) {
                 LbrSnapshot s = c.atExit().get(i);
-                sink.accept(new Sample(i + 1, -1, s.entries(), file + " vcpu " + i + " at exit", s.lbrSelect()));
+                sink.accept(new Sample(i + 1, -1, s.entries(), file + " vcpu " + i + " at exit", s.lbrSelect(), s.depth()));
             }
         }
         progress.accept(Files.size(file));

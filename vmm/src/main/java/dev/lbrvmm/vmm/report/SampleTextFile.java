@@ -110,7 +110,7 @@ public final class SampleTextFile {
                 branches.add(SampleFile.decode(format, i, hex(name, lineNo, rec + " from", t[0]), hex(name, lineNo, rec + " to", t[1]),
                         hex(name, lineNo, rec + " info", t[2])));
             }
-            sink.accept(new Sample(seq, ip, List.copyOf(branches), name + ":" + lineNo + " sample " + seq, select));
+            sink.accept(new Sample(seq, ip, List.copyOf(branches), name + ":" + lineNo + " sample " + seq, select, depth));
             progress.accept(bytes);
             expect++;
         }

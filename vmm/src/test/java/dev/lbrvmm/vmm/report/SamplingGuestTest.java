@@ -241,7 +241,8 @@ class SamplingGuestTest {
         assertThat(c.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(samples.size());
         assertThat(c.keySet()).allMatch(k -> !k.contains("pmi_handler"));
         // deep recursion: some stacks hold several fib frames; the dispatcher's calls show their callee
-        assertThat(c.keySet()).anyMatch(k -> k.startsWith("fib;fib;fib"));
-        assertThat(c.keySet()).anyMatch(k -> k.matches("op_call;(mix5|mix_shift|mix_rot)"));
+        assertThat(c.keySet()).as("every sample filled the LBR: its outer frames may be gone").allMatch(k -> k.startsWith("[truncated];"));
+        assertThat(c.keySet()).anyMatch(k -> k.startsWith("[truncated];fib;fib;fib"));
+        assertThat(c.keySet()).anyMatch(k -> k.matches("\\[truncated\\];op_call;(mix5|mix_shift|mix_rot)"));
     }
 }
