@@ -43,9 +43,8 @@ final class BenchCommand implements Callable<Integer> {
             + "paging on (guest.paging=identity), alternating runs, and print the ratio.")
     boolean comparePaging;
 
-    @Option(names = "--json", description = "Print the results as one JSON object when all runs are done instead of a table "
-            + "(the schema is in the README).")
-    boolean json;
+    @Mixin
+    JsonOption jsonOption = new JsonOption();
 
     /** {@code bench --json}: per workload the median of the measured runs. */
     record Mips(String mode, int repeat, int warmup, String jvm, List<Workload> workloads, double medianMips) {}
@@ -70,6 +69,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        boolean json = jsonOption.json;
         if (runs.problem() != null) {
             console.err.println("lbrvmm: bench: " + runs.problem());
             return ExitCodes.USAGE;
@@ -105,7 +105,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             double[] mips = results.stream().mapToDouble(GuestTiming.Result::medianMips).toArray();
             if (json) {
-                console.out.println(dev.lbrvmm.monitor.ReplyJson.text(new Mips("mips", repeat, warmup, GuestTiming.jvmDescription(),
+                jsonOption.print(console, (new Mips("mips", repeat, warmup, GuestTiming.jvmDescription(),
                         results.stream().map(r -> new Workload(r.name(), r.instructions(), r.medianSeconds(), r.medianMips(), r.status()))
                                 .toList(), Statistics.median(mips))));
                 return 0;
@@ -121,6 +121,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Each workload without and with {@code onOverrides}, run after run, alternating. */
     private int compare(List<Path> list, List<String> onOverrides, String what) throws GuestConfigException, MachineException {
+        boolean json = jsonOption.json;
         List<String> on = overrides.with(onOverrides);
         int repeat = runs.repeat;
         int warmup = runs.warmup;
@@ -157,7 +158,7 @@ final class BenchCommand implements Callable<Integer> {
         double off = Statistics.median(offAll);
         double onMedian = Statistics.median(onAll);
         if (json) {
-            console.out.println(dev.lbrvmm.monitor.ReplyJson.text(new Comparison("compare-" + what.toLowerCase(java.util.Locale.ROOT),
+            jsonOption.print(console, (new Comparison("compare-" + what.toLowerCase(java.util.Locale.ROOT),
                     repeat, warmup, GuestTiming.jvmDescription(), compared, off, onMedian, onMedian / off)));
             return 0;
         }
@@ -168,7 +169,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** A line on stderr before each workload when stderr is a terminal: a default bench takes about 20 seconds. */
     private void progress(Path workload, int runs) {
-        if (System.console() != null) {
+        if (System.console() != null) { // a terminal: the JSON (or the table) still goes to stdout alone
             console.err.printf("lbrvmm: bench: %s: %d runs...%n", workload.getFileName().toString().replaceFirst("\\.conf$", ""), runs);
         }
     }

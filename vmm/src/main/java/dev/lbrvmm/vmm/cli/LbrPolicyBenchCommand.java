@@ -75,6 +75,15 @@ final class LbrPolicyBenchCommand implements Callable<Integer> {
         }
     }
 
+    @Mixin
+    JsonOption json = new JsonOption();
+
+    /** {@code bench lbr-policy --json}: a row per workload and policy. */
+    record Result(long timeSlice, List<PolicyRow> rows) {}
+
+    record PolicyRow(String workload, String policy, long instructions, long exits, long lbrMsrExits, long contextSwitches,
+            double msrAccessesPerSwitch, long overheadCyclesPerMillion, String correct, double mips) {}
+
     @Override
     public Integer call() {
         if (timeSlice < 1) {
@@ -82,15 +91,27 @@ final class LbrPolicyBenchCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         try {
-            console.out.printf("%-8s %-20s %12s %9s %9s %9s %12s %14s %8s %7s%n", "workload", "policy", "instructions", "exits",
-                    "LBR exits", "switches", "MSR/switch", "cycles/M insn", "correct", "MIPS");
+            if (!json.json) {
+                console.out.printf("%-8s %-20s %12s %9s %9s %9s %12s %14s %8s %7s%n", "workload", "policy", "instructions", "exits",
+                        "LBR exits", "switches", "MSR/switch", "cycles/M insn", "correct", "MIPS");
+            }
+            List<PolicyRow> rows = new ArrayList<>();
             for (Workload w : WORKLOADS) {
                 for (String p : GuestLbrPolicy.NAMES) {
                     Row r = measure(w, p, timeSlice, overrides.values);
+                    rows.add(new PolicyRow(r.workload(), r.policy(), r.stats().instructions(), r.stats().exits(), r.stats().lbrMsrExits(),
+                            r.stats().contextSwitches(), r.msrPerSwitch(), r.overheadPerMillion(), r.correct(), r.mips()));
+                    if (json.json) {
+                        continue;
+                    }
                     console.out.printf("%-8s %-20s %,12d %,9d %,9d %,9d %12.1f %,14d %8s %7.1f%n", r.workload(), r.policy(),
                             r.stats().instructions(), r.stats().exits(), r.stats().lbrMsrExits(), r.stats().contextSwitches(),
                             r.msrPerSwitch(), r.overheadPerMillion(), r.correct(), r.mips());
                 }
+            }
+            if (json.json) {
+                json.print(console, new Result(timeSlice, rows));
+                return 0;
             }
             console.out.printf("(host: 1 CPU shared with a branchy task that has a task-pinned LBR event; time slice %d instructions;"
                     + " costs from kvm.cost)%n", timeSlice);

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -113,6 +114,13 @@ final class QmpBenchCommand implements Callable<Integer> {
         return vm.get();
     }
 
+    @Mixin
+    JsonOption json = new JsonOption();
+
+    /** {@code bench qmp --json}: milliseconds to the greeting, microseconds per round trip, requests per second. */
+    record Result(int launches, double startupMedianMs, double startupMinMs, double startupMaxMs, int requests, double roundTripMedianUs,
+            double roundTripP99Us, double throughputOneClient, double throughputSixteenClients) {}
+
     @Override
     public Integer call() {
         try {
@@ -124,8 +132,10 @@ final class QmpBenchCommand implements Callable<Integer> {
                 startup[i] = timeToGreeting(freePort());
             }
             Arrays.sort(startup);
-            console.out.printf("start-up to greeting: median %.1f ms, min %.1f ms, max %.1f ms (%d launches)%n",
-                    Statistics.percentile(startup, 0.5), startup[0], startup[startup.length - 1], launches);
+            if (!json.json) {
+                console.out.printf("start-up to greeting: median %.1f ms, min %.1f ms, max %.1f ms (%d launches)%n",
+                        Statistics.percentile(startup, 0.5), startup[0], startup[startup.length - 1], launches);
+            }
 
             int port = freePort();
             Process p = launch(port);
@@ -140,15 +150,24 @@ final class QmpBenchCommand implements Callable<Integer> {
                     rtt[i] = (System.nanoTime() - t) / 1e3;
                 }
                 Arrays.sort(rtt);
-                console.out.printf("query-status round trip: median %.1f us, p99 %.1f us (%d sequential requests, TCP loopback)%n",
-                        Statistics.percentile(rtt, 0.5), Statistics.percentile(rtt, 0.99), requests);
-                console.out.printf("throughput, 1 client: %,.0f requests/s%n", throughput(List.of(c), 5000));
+                double one = throughput(List.of(c), 5000);
+                if (!json.json) {
+                    console.out.printf("query-status round trip: median %.1f us, p99 %.1f us (%d sequential requests, TCP loopback)%n",
+                            Statistics.percentile(rtt, 0.5), Statistics.percentile(rtt, 0.99), requests);
+                    console.out.printf("throughput, 1 client: %,.0f requests/s%n", one);
+                }
                 List<QmpClient> many = new ArrayList<>();
                 try {
                     for (int i = 0; i < 16; i++) {
                         many.add(QmpClient.connect(QmpAddress.parse("tcp:127.0.0.1:" + port), Duration.ofSeconds(5)));
                     }
-                    console.out.printf("throughput, 16 clients: %,.0f requests/s%n", throughput(many, 2000));
+                    double sixteen = throughput(many, 2000);
+                    if (json.json) {
+                        json.print(console, new Result(launches, Statistics.percentile(startup, 0.5), startup[0], startup[startup.length - 1],
+                                requests, Statistics.percentile(rtt, 0.5), Statistics.percentile(rtt, 0.99), one, sixteen));
+                    } else {
+                        console.out.printf("throughput, 16 clients: %,.0f requests/s%n", sixteen);
+                    }
                 } finally {
                     for (QmpClient m : many) {
                         m.close();

@@ -174,14 +174,29 @@ final class SamplingBenchCommand implements Callable<Integer> {
         }
     }
 
+    @Mixin
+    JsonOption json = new JsonOption();
+
+    /** {@code bench sampling --json}: per mode the median seconds and MIPS; the medians of the per-round run-time ratios. */
+    record Result(long period, int rounds, String how, String jvm, List<ModeResult> modes, double ratioVsLbr, double ratioVsLbrMin,
+            double ratioVsLbrMax, double ratioVsNoLbr, double handlerInstructionShare) {}
+
+    record ModeResult(String name, long instructions, double seconds, double mips) {}
+
     /** Per mode: median seconds and MIPS; then the median (and range) of the per-round ratios. */
     private void print(double[][] rows, long[] instructions, String how) {
         List<Mode> modes = modes();
-        console.out.printf("%-26s %14s %10s %10s%n", "mode", "instructions", "seconds", "MIPS");
+        List<ModeResult> results = new ArrayList<>();
+        if (!json.json) {
+            console.out.printf("%-26s %14s %10s %10s%n", "mode", "instructions", "seconds", "MIPS");
+        }
         for (int m = 0; m < modes.size(); m++) {
             double med = Statistics.median(rows[m]);
-            console.out.printf(Locale.ROOT, "%-26s %,14d %10.4f %10.1f%n", modes.get(m).name(), instructions[m], med,
-                    instructions[m] / med / 1e6);
+            results.add(new ModeResult(modes.get(m).name(), instructions[m], med, instructions[m] / med / 1e6));
+            if (!json.json) {
+                console.out.printf(Locale.ROOT, "%-26s %,14d %10.4f %10.1f%n", modes.get(m).name(), instructions[m], med,
+                        instructions[m] / med / 1e6);
+            }
         }
         int n = rows[0].length;
         double[] vsLbr = new double[n];
@@ -192,6 +207,11 @@ final class SamplingBenchCommand implements Callable<Integer> {
         }
         double a = Statistics.median(vsLbr);
         double b = Statistics.median(vsNone);
+        if (json.json) {
+            json.print(console, new Result(period, rounds, how, GuestTiming.jvmDescription(), results, a,
+                    Statistics.min(vsLbr), Statistics.max(vsLbr), b, (double) (instructions[2] - instructions[1]) / instructions[1]));
+            return;
+        }
         console.out.printf(Locale.ROOT, "sampling cost: vs LBR on without sampling %+.1f%% run time (%.3fx; rounds ranged %.3f-%.3f), "
                         + "vs no LBR %+.1f%% (%.3fx); the handler adds %.1f%% instructions (guest rounds %d; %s; %s)%n",
                 100 * (a - 1), a, Statistics.min(vsLbr), Statistics.max(vsLbr), 100 * (b - 1), b,

@@ -72,4 +72,16 @@ class JsonOutputTest {
         assertThat(w.get("ratio").asDouble()).isCloseTo(w.get("mips-on").asDouble() / w.get("mips-off").asDouble(),
                 org.assertj.core.data.Offset.offset(1e-9));
     }
+
+    @Test
+    void everyBenchCommandHasJson() throws Exception {
+        JsonNode policy = JSON.readTree(CliRunner.run("bench", "lbr-policy", "--time-slice", "100000", "--json").out());
+        assertThat(policy.get("time-slice").asLong()).isEqualTo(100000);
+        assertThat(policy.get("rows").size()).isGreaterThanOrEqualTo(4);
+        assertThat(policy.get("rows").get(0).get("policy").asText()).isNotEmpty();
+        JsonNode sampling = JSON.readTree(CliRunner.run("bench", "sampling", "--rounds", "1", "--forks", "1", "--repeat", "1",
+                "--warmup", "0", "--json").out());
+        assertThat(sampling.get("modes").size()).isEqualTo(3);
+        assertThat(sampling.get("ratio-vs-lbr").asDouble()).isPositive();
+    }
 }
