@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The README's monitor walk-through, step by step as a user runs it: a paused guest with a QMP
  * socket, the reclaim script, then the Python client, which ends the VMM with quit.
  */
+@org.junit.jupiter.api.extension.ExtendWith(dev.lbrvmm.vmm.CapturedLog.class)
 class MonitorWalkthroughTest {
     @TempDir
     Path dir;
@@ -50,6 +51,8 @@ class MonitorWalkthroughTest {
             assertThat(trace).as("the trace shows the monitor taking the LBR away and KVM losing it")
                     .contains("\"cat\":\"qmp\",\"name\":\"x-host-lbr-event-add\"").contains("\"arguments\":{\"cpu\":0,\"pinned\":true}")
                     .contains("\"name\":\"reclaimed by the host\"");
+            assertThat(dev.lbrvmm.vmm.CapturedLog.messages()).as("KVM's warning, as a user sees it on the VMM's stderr")
+                    .contains("WARN: vcpu-0: fail to passthrough LBR.");
         } finally {
             if (!vm.isDone()) {
                 CliRunner.run("qmp", "unix:" + sock, "--script", writeQuit().toString());
