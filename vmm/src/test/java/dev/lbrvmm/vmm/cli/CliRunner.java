@@ -13,6 +13,11 @@ final class CliRunner {
         return Path.of(System.getProperty("lbrvmm.home", "..")).toAbsolutePath().normalize();
     }
 
+    /** configs/NAME.conf of the checkout, as a path string for the command line. */
+    static String config(String name) {
+        return home().resolve("configs/" + name + ".conf").toString();
+    }
+
     static Result run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();

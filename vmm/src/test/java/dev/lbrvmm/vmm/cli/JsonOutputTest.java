@@ -15,18 +15,14 @@ class JsonOutputTest {
     @TempDir
     Path dir;
 
-    private static String fibConfig() {
-        return CliRunner.home().resolve("configs/fib.conf").toString();
-    }
-
     @Test
     void statsAreATableWithAColumnPerVcpuOrOneLineOfJson() throws Exception {
-        CliRunner.Result table = CliRunner.run("run", fibConfig(), "-o", "guest.vcpus=2", "-o", "guest.ap-start=entry", "--stats");
+        CliRunner.Result table = CliRunner.run("run", CliRunner.config("fib"), "-o", "guest.vcpus=2", "-o", "guest.ap-start=entry", "--stats");
         assertThat(table.err()).containsPattern("\\n +vcpu0 +vcpu1 +vm\\n").containsPattern("\\n  instructions +[0-9,]+ +[0-9,]+ +[0-9,]+\\n")
                 .containsPattern("\\n    preemption +[0-9,]+");
         assertThat(table.err().lines().filter(l -> l.startsWith("  ")).mapToInt(String::length).distinct().count())
                 .as("aligned: every row as wide as the header").isEqualTo(1);
-        CliRunner.Result json = CliRunner.run("run", fibConfig(), "-o", "kvm.guest-lbr=on", "--stats", "--json");
+        CliRunner.Result json = CliRunner.run("run", CliRunner.config("fib"), "-o", "kvm.guest-lbr=on", "--stats", "--json");
         JsonNode j = JSON.readTree(json.err().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow());
         assertThat(j.get("policy").asText()).isEqualTo("lazy");
         assertThat(j.get("guest-lbr").asBoolean()).isTrue();
@@ -38,7 +34,7 @@ class JsonOutputTest {
     @Test
     void reportJsonHoldsTheSummaryAndEveryBranchWithHexAddresses() throws Exception {
         Path data = dir.resolve("fib.data");
-        assertThat(CliRunner.run("record", fibConfig(), "--output", data.toString()).status()).isZero();
+        assertThat(CliRunner.run("record", CliRunner.config("fib"), "--output", data.toString()).status()).isZero();
         CliRunner.Result r = CliRunner.run("report", data.toString(), "--json", "--top", "1");
         assertThat(r.status()).as(r.err()).isZero();
         JsonNode j = JSON.readTree(r.out());
@@ -58,14 +54,14 @@ class JsonOutputTest {
 
     @Test
     void benchJsonForMipsAndComparisons() throws Exception {
-        CliRunner.Result mips = CliRunner.run("bench", fibConfig(), "--repeat", "1", "--warmup", "0", "--json");
+        CliRunner.Result mips = CliRunner.run("bench", CliRunner.config("fib"), "--repeat", "1", "--warmup", "0", "--json");
         assertThat(mips.status()).as(mips.err()).isZero();
         JsonNode m = JSON.readTree(mips.out());
         assertThat(m.get("mode").asText()).isEqualTo("mips");
         assertThat(m.get("workloads").get(0).get("name").asText()).isEqualTo("fib");
         assertThat(m.get("workloads").get(0).get("status").asInt()).isZero();
         assertThat(m.get("median-mips").asDouble()).isPositive();
-        CliRunner.Result cmp = CliRunner.run("bench", fibConfig(), "--repeat", "1", "--warmup", "0", "--compare-lbr", "--json");
+        CliRunner.Result cmp = CliRunner.run("bench", CliRunner.config("fib"), "--repeat", "1", "--warmup", "0", "--compare-lbr", "--json");
         JsonNode c = JSON.readTree(cmp.out());
         assertThat(c.get("mode").asText()).isEqualTo("compare-lbr");
         JsonNode w = c.get("workloads").get(0);

@@ -17,14 +17,10 @@ class RecordCommandTest {
     @TempDir
     Path dir;
 
-    private static String fibConfig() {
-        return CliRunner.home().resolve("configs/fib.conf").toString();
-    }
-
     @Test
     void recordWritesStacksWithTheConfigTheCpuAndTheProgramsIdentity() throws Exception {
         Path data = dir.resolve("fib.data");
-        CliRunner.Result r = CliRunner.run("record", fibConfig(), "--output", data.toString());
+        CliRunner.Result r = CliRunner.run("record", CliRunner.config("fib"), "--output", data.toString());
         assertThat(r.status()).as(r.err()).isEqualTo(0); // the guest's own status (its self-check passed), as run gives it
         assertThat(r.out()).isEqualTo("fib(30) = 832040\n");
         assertThat(r.err()).contains("written to " + data).contains("32-entry LBR");
@@ -49,7 +45,7 @@ class RecordCommandTest {
     @Test
     void reportReadsTheDataFileAndNamesAddressesFromWhatWasRecorded() throws Exception {
         Path data = dir.resolve("fib.data");
-        assertThat(CliRunner.run("record", fibConfig(), "--output", data.toString(), "--period", "200000").status()).isEqualTo(0);
+        assertThat(CliRunner.run("record", CliRunner.config("fib"), "--output", data.toString(), "--period", "200000").status()).isEqualTo(0);
         CliRunner.Result r = CliRunner.run("report", data.toString(), "--top", "3");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.err()).isEmpty();
@@ -61,7 +57,7 @@ class RecordCommandTest {
     void reportWithoutArgumentsReadsLbrvmmDataHere() throws Exception {
         Path here = Path.of("lbrvmm.data"); // the working directory, as a user would run it
         try {
-            assertThat(CliRunner.run("record", fibConfig(), "--period", "0").status()).isEqualTo(0);
+            assertThat(CliRunner.run("record", CliRunner.config("fib"), "--period", "0").status()).isEqualTo(0);
             CliRunner.Result r = CliRunner.run("report", "--top", "2");
             assertThat(r.status()).as(r.err()).isZero();
             assertThat(r.out()).startsWith("# lbrvmm.data: lbrvmm record data (stacks at exit), 1 stack");
@@ -95,7 +91,7 @@ class RecordCommandTest {
     void callStackModeRecordsCallChains() throws Exception {
         Path data = dir.resolve("cs.data");
         Path folded = dir.resolve("cs.folded");
-        assertThat(CliRunner.run("record", fibConfig(), "--call-graph", "lbr", "--output", data.toString()).status()).isEqualTo(0);
+        assertThat(CliRunner.run("record", CliRunner.config("fib"), "--call-graph", "lbr", "--output", data.toString()).status()).isEqualTo(0);
         CliRunner.Result r = CliRunner.run("report", data.toString(), "--folded", folded.toString());
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(JSON.readTree(data.toFile()).get("samples").get(0).get("lbr_select").asLong()).isEqualTo(0x3c4);
@@ -104,17 +100,17 @@ class RecordCommandTest {
 
     @Test
     void badRequestsAreRefusedBeforeAnythingRuns() throws Exception {
-        CliRunner.Result noCallStack = CliRunner.run("record", fibConfig(), "--call-graph", "lbr", "-o", "guest.cpu.model=nehalem",
+        CliRunner.Result noCallStack = CliRunner.run("record", CliRunner.config("fib"), "--call-graph", "lbr", "-o", "guest.cpu.model=nehalem",
                 "-o", "host.cpu-model=nehalem", "--output", dir.resolve("x.data").toString());
         assertThat(noCallStack.status()).isEqualTo(ExitCodes.USAGE);
         assertThat(noCallStack.err()).contains("nehalem has no LBR call-stack mode");
         assertThat(noCallStack.out()).isEmpty();
-        CliRunner.Result badMode = CliRunner.run("record", fibConfig(), "--call-graph", "fp");
+        CliRunner.Result badMode = CliRunner.run("record", CliRunner.config("fib"), "--call-graph", "fp");
         assertThat(badMode.err()).contains("--call-graph takes 'lbr'");
-        CliRunner.Result overConfig = CliRunner.run("record", fibConfig(), "--output", fibConfig());
+        CliRunner.Result overConfig = CliRunner.run("record", CliRunner.config("fib"), "--output", CliRunner.config("fib"));
         assertThat(overConfig.status()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(overConfig.err()).contains("is the config file").contains("refusing to overwrite it");
-        assertThat(CliRunner.run("record", fibConfig(), "--period", "-1").status()).isEqualTo(ExitCodes.USAGE);
+        assertThat(CliRunner.run("record", CliRunner.config("fib"), "--period", "-1").status()).isEqualTo(ExitCodes.USAGE);
         assertThat(Files.exists(dir.resolve("x.data"))).isFalse();
     }
 
@@ -122,7 +118,7 @@ class RecordCommandTest {
     void everyOutputFileIsNamedOnStderrWhenWritten() throws Exception {
         Path dump = dir.resolve("lbr.json");
         Path serial = dir.resolve("serial.txt");
-        CliRunner.Result run = CliRunner.run("run", fibConfig(), "-o", "kvm.guest-lbr=on", "-o", "guest.msrs.IA32_DEBUGCTL=1",
+        CliRunner.Result run = CliRunner.run("run", CliRunner.config("fib"), "-o", "kvm.guest-lbr=on", "-o", "guest.msrs.IA32_DEBUGCTL=1",
                 "-o", "guest.serial.output=\"" + serial + "\"", "--dump-lbr", dump.toString());
         assertThat(run.err()).contains("lbrvmm: LBR stacks of 1 vCPU written to " + dump)
                 .contains("lbrvmm: COM1 output (guest.serial.output) written to " + serial);
@@ -138,7 +134,7 @@ class RecordCommandTest {
     @Test
     void dumpsNameTheirProgramSoReportFindsItAndOldDumpsStillRead() throws Exception {
         Path dump = dir.resolve("lbr.json");
-        assertThat(CliRunner.run("run", fibConfig(), "-o", "kvm.guest-lbr=on", "-o", "guest.msrs.IA32_DEBUGCTL=1",
+        assertThat(CliRunner.run("run", CliRunner.config("fib"), "-o", "kvm.guest-lbr=on", "-o", "guest.msrs.IA32_DEBUGCTL=1",
                 "--dump-lbr", dump.toString()).status()).isZero();
         JsonNode d = JSON.readTree(dump.toFile());
         Path elf = CliRunner.home().resolve("examples/bin/fib.elf");
