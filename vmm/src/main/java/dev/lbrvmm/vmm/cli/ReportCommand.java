@@ -207,7 +207,7 @@ final class ReportCommand implements Callable<Integer> {
         for (Path in : inputs) {
             try {
                 if (Files.isRegularFile(in) && RecordFile.isRecordFile(in)) {
-                    return Optional.of(RecordFile.read(in).header());
+                    return Optional.of(RecordFile.readHeader(in));
                 }
             } catch (IOException e) {
                 throw new ReportInputException(in + ": cannot read: " + e.getMessage());

@@ -102,10 +102,60 @@ public final class RecordFile {
         try {
             root = JSON.readTree(file.toFile());
         } catch (JsonProcessingException e) {
-            JsonLocation l = e.getLocation();
-            throw new LbrStackJson.DumpFormatException(String.format("%s:%d:%d: not valid JSON: %s", file,
-                    l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(), e.getOriginalMessage()));
+            throw syntax(file, e);
         }
+        Header header = header(file, root);
+        List<Stack> samples = new ArrayList<>();
+        JsonNode list = root.path("samples");
+        for (int i = 0; i < list.size(); i++) {
+            String at = "/samples/" + i;
+            JsonNode s = list.get(i);
+            samples.add(new Stack(LbrStackJson.integer(file, s, at, "seq", 0, Long.MAX_VALUE),
+                    (int) LbrStackJson.integer(file, s, at, "index", 0, 1023),
+                    LbrStackJson.integer(file, s, at, "instructions", 0, Long.MAX_VALUE),
+                    LbrStackJson.integer(file, s, at, "ip", Long.MIN_VALUE, Long.MAX_VALUE), LbrStackJson.stack(file, s, at)));
+        }
+        List<LbrSnapshot> atExit = new ArrayList<>();
+        JsonNode vcpus = root.path("vcpus");
+        for (int i = 0; i < vcpus.size(); i++) {
+            atExit.add(LbrStackJson.stack(file, vcpus.get(i), "/vcpus/" + i));
+        }
+        return new Contents(header, samples, atExit);
+    }
+
+    /**
+     * Only how the file was recorded (program, symbols, geometry), without building its stacks:
+     * the samples and the stacks at exit are skipped token by token. A syntax error inside them
+     * is found by {@link #read}.
+     */
+    public static Header readHeader(Path file) throws IOException, LbrStackJson.DumpFormatException {
+        com.fasterxml.jackson.databind.node.ObjectNode head = JSON.createObjectNode();
+        try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(file.toFile())) {
+            if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                throw new LbrStackJson.DumpFormatException(file + ": expected a JSON object (an lbrvmm record data file)");
+            }
+            while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                if (name.equals("samples") || name.equals("vcpus")) {
+                    p.skipChildren();
+                } else {
+                    head.set(name, JSON.readTree(p));
+                }
+            }
+        } catch (JsonProcessingException e) {
+            throw syntax(file, e);
+        }
+        return header(file, head);
+    }
+
+    private static LbrStackJson.DumpFormatException syntax(Path file, JsonProcessingException e) {
+        JsonLocation l = e.getLocation();
+        return new LbrStackJson.DumpFormatException(String.format("%s:%d:%d: not valid JSON: %s", file,
+                l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(), e.getOriginalMessage()));
+    }
+
+    private static Header header(Path file, JsonNode root) throws LbrStackJson.DumpFormatException {
         long version = LbrStackJson.integer(file, root, "", MAGIC, 1, Integer.MAX_VALUE);
         if (version != VERSION) {
             throw new LbrStackJson.DumpFormatException(file + ": /" + MAGIC + ": version " + version
@@ -126,25 +176,9 @@ public final class RecordFile {
                     LbrStackJson.integer(file, syms.get(i), at, "address", Long.MIN_VALUE, Long.MAX_VALUE),
                     LbrStackJson.integer(file, syms.get(i), at, "size", 0, Long.MAX_VALUE)));
         }
-        Header header = new Header(command, config.path("file").asText(""), config.path("text").asText(""), overrides, program,
+        return new Header(command, config.path("file").asText(""), config.path("text").asText(""), overrides, program,
                 cpu.path("model").asText("?"), cpu.path("lbr-format").asInt(0), cpu.path("lbr-depth").asInt(0),
                 root.path("period").asLong(0), symbols);
-        List<Stack> samples = new ArrayList<>();
-        JsonNode list = root.path("samples");
-        for (int i = 0; i < list.size(); i++) {
-            String at = "/samples/" + i;
-            JsonNode s = list.get(i);
-            samples.add(new Stack(LbrStackJson.integer(file, s, at, "seq", 0, Long.MAX_VALUE),
-                    (int) LbrStackJson.integer(file, s, at, "index", 0, 1023),
-                    LbrStackJson.integer(file, s, at, "instructions", 0, Long.MAX_VALUE),
-                    LbrStackJson.integer(file, s, at, "ip", Long.MIN_VALUE, Long.MAX_VALUE), LbrStackJson.stack(file, s, at)));
-        }
-        List<LbrSnapshot> atExit = new ArrayList<>();
-        JsonNode vcpus = root.path("vcpus");
-        for (int i = 0; i < vcpus.size(); i++) {
-            atExit.add(LbrStackJson.stack(file, vcpus.get(i), "/vcpus/" + i));
-        }
-        return new Contents(header, samples, atExit);
     }
 
     private static String text(Path file, JsonNode o, String at, String name) throws LbrStackJson.DumpFormatException {
