@@ -137,6 +137,7 @@ final class ReportCommand implements Callable<Integer> {
             }
             summary.add(describe(src));
         }
+        notes.forEach(console.err::println);
         if (symbol != null) {
             summary.add(String.format(Locale.ROOT, "%,d of %,d samples have their sampled address in %s", kept[0], read[0], symbol));
         }
@@ -165,6 +166,9 @@ final class ReportCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** What programImage() found to say about the program, said once every input has been read (a bad input is one line). */
+    private final List<String> notes = new ArrayList<>();
+
     /**
      * The program to name addresses with: -p (with a warning when it is not the program a data file
      * recorded), else the recorded program when it is still there unchanged, else the recorded symbols.
@@ -177,7 +181,7 @@ final class ReportCommand implements Callable<Integer> {
             ProgramImage image = ProgramImage.load(file);
             Optional<ProgramIdentity> given = identity(file);
             if (was.isPresent() && given.isPresent() && !given.get().sameProgram(was.get())) {
-                console.err.println("lbrvmm: report: warning: --program " + given.get().describe()
+                notes.add("lbrvmm: report: warning: --program " + given.get().describe()
                         + " is not the program the samples were recorded from, " + was.get().describe()
                         + ": symbols and call stacks may be wrong");
             }
@@ -192,11 +196,11 @@ final class ReportCommand implements Callable<Integer> {
             return ProgramImage.load(file);
         }
         if (recorded.isEmpty()) { // a dump names its program but holds no symbols
-            console.err.println("lbrvmm: report: note: " + was.get().path() + (now.isPresent() ? " has changed since" : " is gone since")
+            notes.add("lbrvmm: report: note: " + was.get().path() + (now.isPresent() ? " has changed since" : " is gone since")
                     + " the dump was written: addresses are not named (give --program with that program)");
             return ProgramImage.none();
         }
-        console.err.println("lbrvmm: report: note: " + was.get().path() + (now.isPresent() ? " has changed since" : " is gone since")
+        notes.add("lbrvmm: report: note: " + was.get().path() + (now.isPresent() ? " has changed since" : " is gone since")
                 + " it was recorded: addresses are named from the recorded symbols, and calls and returns are not told apart "
                 + "(give --program with the recorded program for call stacks)");
         return ProgramImage.ofSymbols(recorded.get().symbols());
