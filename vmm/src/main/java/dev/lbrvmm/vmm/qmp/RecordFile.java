@@ -1,7 +1,9 @@
 package dev.lbrvmm.vmm.qmp;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -129,12 +131,12 @@ public final class RecordFile {
      * is found by {@link #read}.
      */
     public static Header readHeader(Path file) throws IOException, LbrStackJson.DumpFormatException {
-        com.fasterxml.jackson.databind.node.ObjectNode head = JSON.createObjectNode();
-        try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(file.toFile())) {
-            if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        ObjectNode head = JSON.createObjectNode();
+        try (JsonParser p = JSON.getFactory().createParser(file.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new LbrStackJson.DumpFormatException(file + ": expected a JSON object (an lbrvmm record data file)");
             }
-            while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 p.nextToken();
                 if (name.equals("samples") || name.equals("vcpus")) {
