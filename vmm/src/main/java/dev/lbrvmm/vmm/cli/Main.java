@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.codegen.docgen.manpage.ManPageGenerator;
 
 /** {@code lbrvmm}: the command line. */
 @Command(name = "lbrvmm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -41,9 +42,15 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     /** No command given: a usage error (exit 2), with the usage. */
     @Override
     public Integer call() {
-        console.err.println("lbrvmm: a command is needed (" + String.join(", ", spec.commandLine().getSubcommands().keySet()) + ")");
+        console.err.println("lbrvmm: a command is needed (" + String.join(", ", shownCommands(spec.commandLine())) + ")");
         spec.commandLine().usage(console.err);
         return ExitCodes.USAGE;
+    }
+
+    /** The subcommands a user is told about (not the hidden ones). */
+    private static List<String> shownCommands(CommandLine c) {
+        return c.getSubcommands().entrySet().stream().filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden())
+                .map(java.util.Map.Entry::getKey).toList();
     }
 
     public static void main(String[] args) {
@@ -53,6 +60,25 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     /** Runs the command line with the given console streams and returns the exit status. */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
+        CommandLine cl = commandLine(out, err);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setExitCodeExceptionMapper(e -> ExitCodes.USAGE);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("lbrvmm: " + inPlainWords(ex));
+            err.println("Try 'lbrvmm " + (ex.getCommandLine().getCommandName().equals("lbrvmm") ? "" : ex.getCommandLine().getCommandName() + " ")
+                    + "--help' for usage.");
+            return ExitCodes.USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, c, r) -> {
+            err.println("lbrvmm: internal error: " + ex);
+            return ExitCodes.INTERNAL;
+        });
+        return cl.execute(args);
+    }
+
+    /** The whole command tree, every command writing to the given console. */
+    static CommandLine commandLine(PrintStream out, PrintStream err) {
         Console console = new Console(out, err);
         // Every command takes the console; picocli builds everything else itself.
         java.util.Map<Class<?>, java.util.function.Function<Console, Object>> commands = java.util.Map.of(
@@ -71,20 +97,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                 return make != null ? cls.cast(make.apply(console)) : CommandLine.defaultFactory().create(cls);
             }
         });
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        cl.setExitCodeExceptionMapper(e -> ExitCodes.USAGE);
-        cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("lbrvmm: " + inPlainWords(ex));
-            err.println("Try 'lbrvmm " + (ex.getCommandLine().getCommandName().equals("lbrvmm") ? "" : ex.getCommandLine().getCommandName() + " ")
-                    + "--help' for usage.");
-            return ExitCodes.USAGE;
-        });
-        cl.setExecutionExceptionHandler((ex, c, r) -> {
-            err.println("lbrvmm: internal error: " + ex);
-            return ExitCodes.INTERNAL;
-        });
-        return cl.execute(args);
+        // The build writes the man pages with picocli's generator (vmm/pom.xml); users never need it.
+        CommandLine manPages = new CommandLine(new ManPageGenerator());
+        manPages.getCommandSpec().usageMessage().hidden(true);
+        cl.addSubcommand(manPages);
+        return cl;
     }
 
     /** Unknown commands and options said as such, with picocli's closest matches as suggestions. */
@@ -98,7 +115,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         if (first.startsWith("-")) {
             msg = "'" + c.getCommandName() + "' has no option '" + first + "'";
         } else if (!c.getSubcommands().isEmpty()) {
-            msg = "'" + first + "' is not a command of " + c.getCommandName() + " (" + String.join(", ", c.getSubcommands().keySet()) + ")";
+            msg = "'" + first + "' is not a command of " + c.getCommandName() + " (" + String.join(", ", shownCommands(c)) + ")";
         } else {
             msg = "'" + c.getCommandName() + "' takes no more arguments, got " + String.join(" ", u.getUnmatched());
         }
