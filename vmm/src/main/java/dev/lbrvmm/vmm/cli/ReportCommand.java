@@ -6,12 +6,14 @@ import dev.lbrvmm.vmm.machine.OutputFile;
 import dev.lbrvmm.vmm.machine.ProgramIdentity;
 import dev.lbrvmm.vmm.qmp.LbrStackJson;
 import dev.lbrvmm.vmm.qmp.RecordFile;
+import dev.lbrvmm.vmm.qmp.SampleStreamIdentity;
 import dev.lbrvmm.vmm.report.BranchTable;
 import dev.lbrvmm.vmm.report.FlameGraphHtml;
 import dev.lbrvmm.vmm.report.FoldedStacks;
 import dev.lbrvmm.vmm.report.ProgramImage;
 import dev.lbrvmm.vmm.report.ReportInputException;
 import dev.lbrvmm.vmm.report.Sample;
+import dev.lbrvmm.vmm.report.SampleFile;
 import dev.lbrvmm.vmm.report.SampleListing;
 import dev.lbrvmm.vmm.report.SampleReader;
 import java.io.IOException;
@@ -175,7 +177,7 @@ final class ReportCommand implements Callable<Integer> {
      */
     private ProgramImage programImage() throws ReportInputException {
         Optional<RecordFile.Header> recorded = recordedHeader();
-        Optional<ProgramIdentity> was = recorded.isPresent() ? recorded.get().program() : dumpedProgram();
+        Optional<ProgramIdentity> was = recorded.isPresent() ? recorded.get().program() : namedProgram();
         if (program != null) {
             Path file = programFile();
             ProgramImage image = ProgramImage.load(file);
@@ -195,9 +197,9 @@ final class ReportCommand implements Callable<Integer> {
         if (now.isPresent() && now.get().sameProgram(was.get())) {
             return ProgramImage.load(file);
         }
-        if (recorded.isEmpty()) { // a dump names its program but holds no symbols
+        if (recorded.isEmpty()) { // a dump or a stream's side file names its program but holds no symbols
             notes.add("lbrvmm: report: note: " + was.get().path() + (now.isPresent() ? " has changed since" : " is gone since")
-                    + " the dump was written: addresses are not named (give --program with that program)");
+                    + " the input was written: addresses are not named (give --program with that program)");
             return ProgramImage.none();
         }
         notes.add("lbrvmm: report: note: " + was.get().path() + (now.isPresent() ? " has changed since" : " is gone since")
@@ -222,14 +224,25 @@ final class ReportCommand implements Callable<Integer> {
         return Optional.empty();
     }
 
-    /** The program the first input that is an LBR dump names (dumps since lbrvmm records identities). */
-    private Optional<ProgramIdentity> dumpedProgram() throws ReportInputException {
+    /**
+     * The program the first input that names one names: an LBR dump (since lbrvmm records
+     * identities) or a sample stream with its side file (STREAM.program.json, written by run).
+     */
+    private Optional<ProgramIdentity> namedProgram() throws ReportInputException {
         for (Path in : inputs) {
             try {
                 if (Files.isRegularFile(in) && startsLikeJson(in)) {
                     Optional<ProgramIdentity> p = LbrStackJson.readProgram(in);
                     if (p.isPresent()) {
                         return p;
+                    }
+                } else if (Files.isRegularFile(in) && SampleFile.kindOf(in) != SampleFile.Kind.OTHER) {
+                    Optional<SampleStreamIdentity.Found> side = SampleStreamIdentity.read(in);
+                    if (side.isPresent() && side.get() instanceof SampleStreamIdentity.Current c) {
+                        return Optional.of(c.program());
+                    }
+                    if (side.isPresent() && side.get() instanceof SampleStreamIdentity.Stale stale) {
+                        notes.add("lbrvmm: report: note: " + stale.why() + ": its program identity is not used");
                     }
                 }
             } catch (IOException e) {

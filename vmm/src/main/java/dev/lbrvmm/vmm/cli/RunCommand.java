@@ -10,7 +10,10 @@ import dev.lbrvmm.vmm.machine.OutputFile;
 import dev.lbrvmm.vmm.machine.OutputTarget;
 import dev.lbrvmm.vmm.machine.ProgramIdentity;
 import dev.lbrvmm.vmm.qmp.LbrStackJson;
+import dev.lbrvmm.vmm.qmp.SampleStreamIdentity;
+import dev.lbrvmm.vmm.report.SampleFile;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -203,9 +206,26 @@ final class RunCommand implements Callable<Integer> {
         Path stdout = fileOf(cfg.program().stdout());
         if (serial != null) {
             console.err.println("lbrvmm: COM1 output (guest.serial.output) written to " + serial);
+            nameSampleStreamProgram(serial, cfg, console);
         }
         if (stdout != null && !stdout.equals(serial)) {
             console.err.println("lbrvmm: program output (guest.program.stdout) written to " + stdout);
+        }
+    }
+
+    /**
+     * A sample stream (the sampling guest's COM1 bytes) gets its program's identity in a side file,
+     * so that report finds the program and warns about a different -p, as for dumps and data files.
+     */
+    private static void nameSampleStreamProgram(Path serial, GuestConfig cfg, Main.Console console) {
+        try {
+            if (cfg.program().path() == null || !Files.isRegularFile(serial) || SampleFile.kindOf(serial) == SampleFile.Kind.OTHER) {
+                return;
+            }
+            Path side = SampleStreamIdentity.write(serial, ProgramIdentity.of(cfg.program().path()));
+            console.err.println("lbrvmm: the sample stream's program identity written to " + side);
+        } catch (IOException e) {
+            console.err.println("lbrvmm: warning: cannot write the identity of sample stream " + serial + ": " + e.getMessage());
         }
     }
 

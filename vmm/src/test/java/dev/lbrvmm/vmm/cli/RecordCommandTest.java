@@ -151,4 +151,36 @@ class RecordCommandTest {
         assertThat(unnamed.out()).as("without a program, a hint instead of doubled addresses")
                 .contains("addresses are not named: give --program").doesNotContainPattern("0x[0-9a-f]+ 0x[0-9a-f]+");
     }
+
+    @Test
+    void sampleStreamsNameTheirProgramBesideThemAndAStaleSideFileIsNotBelieved() throws Exception {
+        Path stream = dir.resolve("s.samples");
+        CliRunner.Result run = CliRunner.run("run", CliRunner.config("lbr_sample"), "-o", "guest.serial.output=" + stream,
+                "-o", "guest.program.args=[\"20000\"]");
+        assertThat(run.status()).as(run.err()).isZero();
+        Path side = dir.resolve("s.samples.program.json");
+        assertThat(run.err()).contains("program identity written to " + side);
+        Path elf = CliRunner.home().resolve("examples/bin/lbr_sample.elf");
+        assertThat(JSON.readTree(side.toFile()).get("program").get("sha256").asText()).isEqualTo(ProgramIdentity.of(elf).sha256());
+        assertThat(Files.readAllBytes(stream)).as("the stream is the guest's bytes alone").startsWith("LBRSMPL1".getBytes());
+
+        CliRunner.Result named = CliRunner.run("report", stream.toString(), "--top", "3");
+        assertThat(named.status()).as(named.err()).isZero();
+        assertThat(named.out()).as("the side file names the program without -p").contains("fib+0x").doesNotContain("addresses are not named");
+        CliRunner.Result other = CliRunner.run("report", stream.toString(), "-p", CliRunner.home().resolve("examples/bin/loop.elf").toString());
+        assertThat(other.err()).contains("is not the program the samples were recorded from", "lbr_sample.elf");
+
+        byte[] first = Files.readAllBytes(side); // a later run rewrites the stream, an old side file stays
+        assertThat(CliRunner.run("run", CliRunner.config("lbr_sample"), "-o", "guest.serial.output=" + stream,
+                "-o", "guest.program.args=[\"30000\"]").status()).isZero();
+        Files.write(side, first);
+        CliRunner.Result stale = CliRunner.run("report", stream.toString(), "--top", "3");
+        assertThat(stale.err()).contains(side + " describes an earlier s.samples");
+        assertThat(stale.out()).contains("addresses are not named");
+
+        Files.delete(side); // streams written before side files still read
+        CliRunner.Result old = CliRunner.run("report", stream.toString());
+        assertThat(old.status()).isZero();
+        assertThat(old.err()).isEmpty();
+    }
 }
