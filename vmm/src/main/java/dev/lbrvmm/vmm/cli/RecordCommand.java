@@ -58,6 +58,9 @@ final class RecordCommand implements Callable<Integer> {
     @Mixin
     LogOption log = new LogOption();
 
+    @Mixin
+    ProgressOption progress = new ProgressOption();
+
     @Option(names = "--output", paramLabel = "FILE", description = "The data file to write (default: ${DEFAULT-VALUE}).")
     Path output = Path.of(RecordFile.DEFAULT_NAME);
 
@@ -95,7 +98,9 @@ final class RecordCommand implements Callable<Integer> {
             }
             RunCommand.refuseOutputsOverInputs(guest.config, cfg, "--output", output);
             long every = period != null ? period : cfg.host().timeSlice();
-            try (Machine m = Machine.create(cfg, console.out, console.err)) {
+            RunProgress status = new RunProgress(console.err, progress.enabled(), System.nanoTime());
+            try (status; Machine m = Machine.create(cfg, status.around(console.out), status.around(console.err))) {
+                status.start(m::instructionsRetired);
                 List<RecordFile.Stack> samples = new ArrayList<>();
                 long[] sampledAt = new long[m.vm().vcpus().size()];
                 MachineExit exit = m.runUntil(() -> {

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -67,9 +68,8 @@ final class ReportCommand implements Callable<Integer> {
             + "(addresses as \"0x...\" strings; the schema is in the README).")
     boolean json;
 
-    @Option(names = "--progress", negatable = true,
-            description = "Show reading progress on stderr (default: when stderr is a terminal).")
-    Boolean progress;
+    @Mixin
+    ProgressOption progress = new ProgressOption();
 
     ReportCommand(Main.Console console) {
         this.console = console;
@@ -119,7 +119,7 @@ final class ReportCommand implements Callable<Integer> {
         long[] kept = {0};
         long[] read = {0};
         List<String> summary = new ArrayList<>();
-        boolean showProgress = progress != null ? progress : System.console() != null;
+        boolean showProgress = progress.enabled();
         for (Path in : inputs) {
             ReadProgress meter = showProgress ? new ReadProgress(console.err, in, size(in)) : null;
             SampleReader.Source src = SampleReader.read(in, s -> {

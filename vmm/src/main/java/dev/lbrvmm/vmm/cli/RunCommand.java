@@ -38,6 +38,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     LogOption log = new LogOption();
 
+    @Mixin
+    ProgressOption progress = new ProgressOption();
+
     @Option(names = "--dump-lbr", paramLabel = "FILE", description = "Write each vCPU's LBR stack as JSON to FILE when the guest exits.")
     Path dumpLbr;
 
@@ -93,7 +96,11 @@ final class RunCommand implements Callable<Integer> {
                 monitor = MonitorSession.start(fromConfig, console);
             }
             refuseOutputsOverInputs(cfg);
-            try (Machine m = Machine.create(cfg, console.out, console.err); Tracer tracer = startTrace(m)) {
+            // no status line under a monitor: the run may sit paused, and a script's output is the user's
+            RunProgress status = new RunProgress(console.err, progress.enabled() && monitor == null, System.nanoTime());
+            try (status; Machine m = Machine.create(cfg, status.around(console.out), status.around(console.err));
+                    Tracer tracer = startTrace(m)) {
+                status.start(m::instructionsRetired);
                 MachineExit exit;
                 if (monitor != null) {
                     exit = monitor.run(m, startPaused || cfg.monitor().startPaused());

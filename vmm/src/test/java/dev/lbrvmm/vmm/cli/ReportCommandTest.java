@@ -80,6 +80,9 @@ class ReportCommandTest {
         assertThat(nosuch.status()).isEqualTo(2);
         assertThat(nosuch.err()).contains("--symbol fibb: the program has no such symbol");
 
+        CliRunner.Result named = CliRunner.run("report", samples.toString(), "--symbol", "fib");
+        assertThat(named.status()).as("the stream's side file names its program").isZero();
+        Files.delete(dir.resolve(samples.getFileName() + ".program.json"));
         CliRunner.Result s = CliRunner.run("report", samples.toString(), "--symbol", "fib");
         assertThat(s.status()).isEqualTo(2);
         assertThat(s.err()).contains("--symbol needs --program");
