@@ -40,10 +40,13 @@ class LayeringTest {
     }
 
     @Test
-    void cpuUsesOnlyTheJdk() {
+    void cpuUsesOnlyTheJdkAndAsmForTranslation() {
         noClasses().that().resideInAPackage("dev.lbrvmm.vmm.cpu..")
-                .should().dependOnClassesThat().resideOutsideOfPackages("dev.lbrvmm.vmm.cpu..", "java..")
+                .should().dependOnClassesThat().resideOutsideOfPackages("dev.lbrvmm.vmm.cpu..", "java..", "org.objectweb.asm..")
                 .check(CLASSES);
+        onlyUsedIn("org.objectweb.asm..", "dev.lbrvmm.vmm.cpu..");
+        noClasses().that().resideInAPackage("dev.lbrvmm.vmm.cpu..").and().haveNameNotMatching(".*\\.BlockCompiler(\\$.*)?")
+                .should().dependOnClassesThat().resideInAPackage("org.objectweb.asm..").check(CLASSES);
     }
 
     /** No class outside {@code packages} depends on {@code library}. */

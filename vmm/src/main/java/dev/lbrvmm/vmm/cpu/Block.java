@@ -11,6 +11,10 @@ final class Block {
     /** Successor cache: the blocks control most recently went to after this one. */
     Block succA;
     Block succB;
+    /** Times the block ran in the interpreter (the translating engine counts them). */
+    int runs;
+    /** Its translation once the translating engine made one (set on the vCPU thread only). */
+    CompiledBlock compiled;
 
     Block(long rip, Insn[] insns, int byteLen) {
         this.rip = rip;

@@ -125,6 +125,10 @@ public final class Cpu {
 
     private final Block[] cache = new Block[1 << CACHE_BITS];
     private int seenEpoch;
+    /** The translating engine, or null when the interpreter runs everything. */
+    private JitEngine jit;
+    /** Set by translated code when an instruction throws: how many of its block's instructions completed. */
+    int compiledFaultIndex;
 
     public Cpu(int index, GuestMemory mem) {
         this.index = index;
@@ -508,6 +512,9 @@ public final class Cpu {
             throw new IllegalStateException("vCPU " + index + ": IN at RIP 0x" + Long.toHexString(rip)
                     + " was not completed before running again");
         }
+        if (jit != null) {
+            jit.installReady();
+        }
         long left = budget;
         Block b = null;
         int blocksSinceStopCheck = STOP_CHECK_INTERVAL;
@@ -541,29 +548,43 @@ public final class Cpu {
             }
             int i = 0;
             blockLen = n;
+            // a translation runs whole blocks only: a block cut by the budget is interpreted
+            CompiledBlock translated = n == code.length ? b.compiled : null;
             try {
                 // RIP is stored once per block: branches set it, otherwise it is the last insn's next.
-                do {
-                    Insn in = code[i++];
-                    in.handler.exec(this, in);
-                } while (i < n && mem.codeEpoch() == seenEpoch);
+                if (translated != null) {
+                    i = translated.run(this);
+                    jit.instructionsRun += i;
+                } else {
+                    if (jit != null) {
+                        jit.interpreted(b);
+                    }
+                    while (true) {
+                        Insn in = code[i++];
+                        in.handler.exec(this, in);
+                        // only a store can overwrite decoded code: the block ends right after one that did
+                        if (i >= n || in.mayWriteMemory && mem.codeEpoch() != seenEpoch) {
+                            break;
+                        }
+                    }
+                }
                 Insn last = code[i - 1];
                 if (!last.branch) {
                     rip = last.next;
                 }
             } catch (CpuFault f) {
-                i--; // the faulting instruction does not retire
+                i = translated != null ? compiledFaultIndex : i - 1; // the faulting instruction does not retire
                 rip = code[i].rip;
                 blockLen = i;
                 Interrupts.raise(this, f, code[i]);
             } catch (StringOps.Interrupted r) {
-                i--; // a long REP yielded: not retired, RIP on it, its registers hold the progress
+                i = translated != null ? compiledFaultIndex : i - 1; // a long REP yielded: not retired, RIP on it, its registers hold the progress
                 rip = code[i].rip;
                 blockLen = i;
                 left -= StringOps.CHUNK; // but it used the time slice, an element for an instruction: preemption still comes
             } catch (RuntimeException e) {
-                Insn in = code[i - 1];
-                i--;
+                i = translated != null ? compiledFaultIndex : i - 1;
+                Insn in = code[i];
                 rip = in.rip;
                 shutdown = true;
                 shutdownReason = String.format("vCPU %d: internal interpreter error at RIP=0x%x (%s): %s; instruction bytes: %s",
@@ -609,6 +630,9 @@ public final class Cpu {
         Block b = cache[h];
         if (b != null && b.rip == pc) {
             return b;
+        }
+        if (b != null && jit != null) {
+            jit.evicted(b);
         }
         b = decodeBlock(pc);
         cache[h] = b;
@@ -661,8 +685,30 @@ public final class Cpu {
 
     /** Drops every decoded block (after self-modifying code, reset, or a host write into code). */
     public void flushCodeCache() {
+        if (jit != null) {
+            jit.flushed(cache);
+        }
         Arrays.fill(cache, null);
         seenEpoch = mem.codeEpoch();
+    }
+
+    /** Decoded code was overwritten since the blocks in the cache were decoded (translated code asks after its stores). */
+    boolean codeChanged() {
+        return mem.codeEpoch() != seenEpoch;
+    }
+
+    /**
+     * Selects the engine: the interpreter alone (null) or the translating engine with these
+     * settings (hot blocks translated to JVM bytecode, identical in every observable).
+     */
+    public void useJit(JitSettings settings) {
+        flushCodeCache();
+        jit = settings == null ? null : new JitEngine(settings);
+    }
+
+    /** What the translating engine did on this vCPU ({@link JitStats#NONE} under the interpreter). */
+    public JitStats jitStats() {
+        return jit == null ? JitStats.NONE : jit.stats();
     }
 
     // ------------------------------------------------------------------ registers and memory

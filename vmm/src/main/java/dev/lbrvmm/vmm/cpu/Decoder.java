@@ -159,6 +159,7 @@ public final class Decoder {
         d.branch = Op.isBranch(d.op) || d.op == Op.OUTS; // both set RIP themselves
         d.observesRetired = d.op == Op.RDTSC || d.op == Op.RDTSCP || d.op == Op.RDMSR || d.op == Op.WRMSR || d.op == Op.RDPMC;
         d.handler = Handlers.select(d);
+        d.mayWriteMemory = MemoryWrites.possible(d);
         return d;
     }
 

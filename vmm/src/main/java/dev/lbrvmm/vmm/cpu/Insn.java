@@ -47,6 +47,8 @@ public final class Insn {
     public Handler handler = Executor.REFERENCE;
     /** Reads the retired-instruction count (RDTSC, RDMSR, ...): always first in its block. */
     public boolean observesRetired;
+    /** May write guest memory ({@link MemoryWrites}): the engines look for overwritten code after it. */
+    public boolean mayWriteMemory;
     /** Ends the decoded block (control transfer or a possible exit to the VMM). */
     public boolean endsBlock;
 

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import dev.lbrvmm.vmm.cpu.CpuModel;
+import dev.lbrvmm.vmm.cpu.JitSettings;
 import dev.lbrvmm.vmm.cpu.Msr;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,15 @@ import java.util.OptionalLong;
  * @param serial       where COM1's output goes
  */
 public record GuestSection(String name, long memory, int vcpus, ApStart apStart, CpuModel cpuModel, OptionalLong stackPointer,
-        List<MsrSetting> msrs, OutputTarget serial, Paging paging) {
+        List<MsrSetting> msrs, OutputTarget serial, Paging paging, Engine engine, JitSettings jit) {
+
+    /** How guest code runs: interpreted, or hot blocks translated to JVM bytecode (identical results). */
+    public enum Engine { INTERPRETER, JIT }
+
+    /** The translating engine's settings when it is chosen, else null. */
+    public JitSettings jitOrNull() {
+        return engine == Engine.JIT ? jit : null;
+    }
 
     /** Paging for 64-bit programs. */
     public enum Paging { OFF, IDENTITY }
@@ -41,11 +50,13 @@ public record GuestSection(String name, long memory, int vcpus, ApStart apStart,
         OptionalLong sp = r.isNull("guest.stack-pointer") ? OptionalLong.empty() : OptionalLong.of(r.number("guest.stack-pointer"));
         return new GuestSection(r.string("guest.name"), memory, r.intIn("guest.vcpus", 1, 64),
                 r.enumOf("guest.ap-start", ApStart.class), r.model("guest.cpu.model"), sp, msrs(r),
-                OutputTarget.from(r, "guest.serial.output"), r.enumOf("guest.paging", Paging.class));
+                OutputTarget.from(r, "guest.serial.output"), r.enumOf("guest.paging", Paging.class),
+                r.enumOf("guest.cpu.engine", Engine.class), new JitSettings(r.intIn("guest.cpu.jit.threshold", 1, 1 << 30),
+                        r.intIn("guest.cpu.jit.max-blocks", 0, 1 << 16), r.bool("guest.cpu.jit.background")));
     }
 
     public GuestSection withSerial(OutputTarget s) {
-        return new GuestSection(name, memory, vcpus, apStart, cpuModel, stackPointer, msrs, s, paging);
+        return new GuestSection(name, memory, vcpus, apStart, cpuModel, stackPointer, msrs, s, paging, engine, jit);
     }
 
     private static List<MsrSetting> msrs(ConfigReader r) throws GuestConfigException {

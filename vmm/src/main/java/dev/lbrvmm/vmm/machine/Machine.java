@@ -98,7 +98,7 @@ public final class Machine implements AutoCloseable {
             }
         }
         for (int i = 0; i < cfg.guest().vcpus(); i++) {
-            vm.createVcpu(model, cfg.host().vcpuAffinity());
+            vm.createVcpu(model, cfg.host().vcpuAffinity()).cpu().useJit(cfg.guest().jitOrNull());
         }
         addHostWorkloads(cfg, host);
         LoadedProgram program = loadProgram(cfg, vm);
