@@ -1,5 +1,6 @@
 package dev.lbrvmm.vmm.cli;
 
+import dev.lbrvmm.vmm.cpu.JitStats;
 import dev.lbrvmm.vmm.kvm.CostTable;
 import dev.lbrvmm.vmm.kvm.ExitReason;
 import dev.lbrvmm.vmm.kvm.LbrStats;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
@@ -39,7 +41,7 @@ final class StatsReport {
             names.add("vm");
             columns.add(vm.stats());
         }
-        Table t = new Table(names, columns);
+        Table<LbrStats> t = new Table<>(names, columns);
         t.row("instructions", LbrStats::instructions);
         t.row("VM exits", LbrStats::exits);
         TreeSet<ExitReason> reasons = new TreeSet<>();
@@ -63,25 +65,58 @@ final class StatsReport {
         t.row("overhead cycles", s -> s.overheadCycles(c));
         t.row("  per million instructions", s -> s.instructions() == 0 ? 0 : Math.round(s.overheadCycles(c) * 1e6 / s.instructions()));
         t.print(out);
+        if (vm.vcpus().stream().anyMatch(v -> v.cpu().translating())) {
+            printJit(vm, out);
+        }
+    }
+
+    /** One vCPU's translating-engine counts and all the instructions it retired. */
+    private record JitColumn(JitStats jit, long retired) {}
+
+    /** The translating engine's own counts, a section apart (they are all that differs between engines). */
+    private static void printJit(Vm vm, PrintStream out) {
+        out.println("lbrvmm: stats: translating engine (guest.cpu.engine = jit)");
+        List<String> names = new ArrayList<>();
+        List<JitColumn> columns = new ArrayList<>();
+        for (Vcpu v : vm.vcpus()) {
+            names.add("vcpu" + v.index());
+            columns.add(new JitColumn(v.cpu().jitStats(), v.cpu().retired()));
+        }
+        Table<JitColumn> t = new Table<>(names, columns);
+        t.row("regions translated", c -> c.jit().regions());
+        t.row("  blocks in them", c -> c.jit().blocks());
+        t.row("  instructions in them", c -> c.jit().instructions());
+        t.row("instructions run translated", c -> c.jit().instructionsRun());
+        t.text("  share of all run", c -> c.retired() == 0 ? "-"
+                : String.format(Locale.ROOT, "%.1f%%", 100.0 * c.jit().instructionsRun() / c.retired()));
+        t.row("invalidated", c -> c.jit().invalidated());
+        t.row("evicted", c -> c.jit().evicted());
+        t.row("refused", c -> c.jit().refused());
+        t.text("translation time", c -> String.format(Locale.ROOT, "%.1f ms", c.jit().translationNanos() / 1e6));
+        t.print(out);
     }
 
     /** Rows of labelled numbers, right-aligned in columns as wide as their widest cell. */
-    private static final class Table {
+    private static final class Table<T> {
         private final List<String> names;
-        private final List<LbrStats> columns;
+        private final List<T> columns;
         private final List<String[]> rows = new ArrayList<>();
 
-        Table(List<String> names, List<LbrStats> columns) {
+        Table(List<String> names, List<T> columns) {
             this.names = names;
             this.columns = columns;
             rows.add(names.toArray(new String[0]));
         }
 
-        void row(String label, ToLongFunction<LbrStats> value) {
+        void row(String label, ToLongFunction<T> value) {
+            text(label, c -> String.format(Locale.ROOT, "%,d", value.applyAsLong(c)));
+        }
+
+        void text(String label, Function<T, String> value) {
             String[] cells = new String[columns.size() + 1];
             cells[0] = label;
             for (int i = 0; i < columns.size(); i++) {
-                cells[i + 1] = String.format(Locale.ROOT, "%,d", value.applyAsLong(columns.get(i)));
+                cells[i + 1] = value.apply(columns.get(i));
             }
             rows.add(cells);
         }

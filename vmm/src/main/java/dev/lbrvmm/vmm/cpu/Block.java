@@ -13,8 +13,8 @@ final class Block {
     Block succB;
     /** Times the block ran in the interpreter (the translating engine counts them). */
     int runs;
-    /** Its translation once the translating engine made one (set on the vCPU thread only). */
-    CompiledBlock compiled;
+    /** The translated region entered here, once the translating engine made one (set on the vCPU thread only). */
+    CompiledRegion compiled;
 
     Block(long rip, Insn[] insns, int byteLen) {
         this.rip = rip;

@@ -127,8 +127,10 @@ public final class Cpu {
     private int seenEpoch;
     /** The translating engine, or null when the interpreter runs everything. */
     private JitEngine jit;
-    /** Set by translated code when an instruction throws: how many of its block's instructions completed. */
+    /** Set by translated code when an instruction throws (see {@link CompiledRegion}). */
     int compiledFaultIndex;
+    Insn[] compiledFaultCode;
+    long compiledDone;
 
     public Cpu(int index, GuestMemory mem) {
         this.index = index;
@@ -549,23 +551,31 @@ public final class Cpu {
             int i = 0;
             blockLen = n;
             // a translation runs whole blocks only: a block cut by the budget is interpreted
-            CompiledBlock translated = n == code.length ? b.compiled : null;
+            CompiledRegion translated = n == code.length ? b.compiled : null;
             try {
-                // RIP is stored once per block: branches set it, otherwise it is the last insn's next.
                 if (translated != null) {
-                    i = translated.run(this);
-                    jit.instructionsRun += i;
-                } else {
-                    if (jit != null) {
-                        jit.interpreted(b);
+                    long ran = translated.run(this, left); // retires and sets RIP itself
+                    jit.instructionsRun += ran;
+                    left -= ran;
+                    b = null; // it may have left anywhere: the next block is looked up afresh
+                    blocksSinceStopCheck = STOP_CHECK_INTERVAL; // it may have left for a stop request
+                    if (exit != null) {
+                        CpuExit e = exit;
+                        exit = null;
+                        return e;
                     }
-                    while (true) {
-                        Insn in = code[i++];
-                        in.handler.exec(this, in);
-                        // only a store can overwrite decoded code: the block ends right after one that did
-                        if (i >= n || in.mayWriteMemory && mem.codeEpoch() != seenEpoch) {
-                            break;
-                        }
+                    continue;
+                }
+                if (jit != null) {
+                    jit.interpreted(this, b);
+                }
+                // RIP is stored once per block: branches set it, otherwise it is the last insn's next.
+                while (true) {
+                    Insn in = code[i++];
+                    in.handler.exec(this, in);
+                    // only a store can overwrite decoded code: the block ends right after one that did
+                    if (i >= n || in.mayWriteMemory && mem.codeEpoch() != seenEpoch) {
+                        break;
                     }
                 }
                 Insn last = code[i - 1];
@@ -573,17 +583,31 @@ public final class Cpu {
                     rip = last.next;
                 }
             } catch (CpuFault f) {
-                i = translated != null ? compiledFaultIndex : i - 1; // the faulting instruction does not retire
+                if (translated != null) {
+                    left -= compiledDone; // the region's blocks before the faulting one retired
+                    code = compiledFaultCode;
+                    i = compiledFaultIndex + 1;
+                }
+                i--; // the faulting instruction does not retire
                 rip = code[i].rip;
                 blockLen = i;
                 Interrupts.raise(this, f, code[i]);
             } catch (StringOps.Interrupted r) {
-                i = translated != null ? compiledFaultIndex : i - 1; // a long REP yielded: not retired, RIP on it, its registers hold the progress
+                if (translated != null) {
+                    left -= compiledDone;
+                    code = compiledFaultCode;
+                    i = compiledFaultIndex + 1;
+                }
+                i--; // a long REP yielded: not retired, RIP on it, its registers hold the progress
                 rip = code[i].rip;
                 blockLen = i;
                 left -= StringOps.CHUNK; // but it used the time slice, an element for an instruction: preemption still comes
             } catch (RuntimeException e) {
-                i = translated != null ? compiledFaultIndex : i - 1;
+                if (translated != null) {
+                    code = compiledFaultCode;
+                    i = compiledFaultIndex + 1;
+                }
+                i--;
                 Insn in = code[i];
                 rip = in.rip;
                 shutdown = true;
@@ -697,6 +721,27 @@ public final class Cpu {
         return mem.codeEpoch() != seenEpoch;
     }
 
+    /** Between two blocks of a translated region: something the run loop must see first (a stop request, an exit, a deliverable interrupt). */
+    boolean mustLeaveRegion() {
+        return stopRequested || exit != null || pendingVector >= 0 && (rfl & IF) != 0;
+    }
+
+    /** A translated region starts a block of {@code n} instructions (what the branch hook's instruction count needs). */
+    void enterBlock(int n) {
+        blockLen = n;
+    }
+
+    /** A translated region retired {@code n} instructions. */
+    void retire(int n) {
+        retired += n;
+    }
+
+    /** The decoded block at {@code pc} if the cache holds it (the translating engine forms regions from these). */
+    Block cachedBlock(long pc) {
+        Block b = cache[(int) (pc ^ (pc >>> CACHE_BITS)) & CACHE_MASK];
+        return b != null && b.rip == pc ? b : null;
+    }
+
     /**
      * Selects the engine: the interpreter alone (null) or the translating engine with these
      * settings (hot blocks translated to JVM bytecode, identical in every observable).
@@ -704,6 +749,11 @@ public final class Cpu {
     public void useJit(JitSettings settings) {
         flushCodeCache();
         jit = settings == null ? null : new JitEngine(settings);
+    }
+
+    /** The translating engine runs this vCPU's hot code (guest.cpu.engine = jit). */
+    public boolean translating() {
+        return jit != null;
     }
 
     /** What the translating engine did on this vCPU ({@link JitStats#NONE} under the interpreter). */

@@ -1,12 +1,15 @@
 package dev.lbrvmm.vmm.cpu;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * The translating engine of one vCPU: counts how often each decoded block runs in the interpreter,
- * has the hot ones translated ({@link BlockCompiler}) and installs the translations. Translation
+ * has a region formed from each hot one (it and the hot code it jumps to) translated
+ * ({@link RegionCompiler}) and installs the translations. Translation
  * runs on one shared background thread while the vCPU keeps interpreting; the vCPU thread itself
  * installs finished translations at the start of its next {@link Cpu#run} (so every block field
  * and counter here is touched by the vCPU thread alone), and drops those made for blocks that a
@@ -15,7 +18,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 final class JitEngine {
     /** A finished translation waiting for its vCPU. */
-    private record Done(Block block, CompiledBlock code, int generation, long nanos) {}
+    private record Done(List<Block> region, CompiledRegion code, int generation, long nanos) {}
 
     private final JitSettings settings;
     private final ConcurrentLinkedQueue<Done> ready = new ConcurrentLinkedQueue<>();
@@ -24,30 +27,63 @@ final class JitEngine {
     /** Translated blocks in the decode cache, plus translations under way. */
     private int live;
     long instructionsRun;
-    private long blocksCompiled, instructionsCompiled, invalidated, evicted, refused, translationNanos;
+    private long regions, blocks, instructions, invalidated, evicted, refused, translationNanos;
 
     JitEngine(JitSettings settings) {
         this.settings = settings;
     }
 
-    /** A block ran in the interpreter: at the threshold it is translated (or queued for it). */
-    void interpreted(Block b) {
+    /** A block ran in the interpreter: at the threshold a region is formed from it and translated (or queued for it). */
+    void interpreted(Cpu c, Block b) {
         if (++b.runs != settings.threshold()) {
             return;
         }
-        if (live >= settings.maxBlocks()) {
+        if (live >= settings.maxRegions()) {
             refused++;
             return;
         }
         live++;
+        long t0 = System.nanoTime();
+        List<Block> region = region(c, b);
         if (!settings.background()) {
-            long t0 = System.nanoTime();
-            install(new Done(b, BlockCompiler.compile(b.insns), generation, System.nanoTime() - t0));
-        } else if (!Background.submit(this, b, generation)) {
+            install(new Done(region, RegionCompiler.compile(region), generation, System.nanoTime() - t0));
+        } else if (!Background.submit(this, region, generation)) {
             live--;
             refused++;
             b.runs = 0; // try again later
+        } else {
+            translationNanos += System.nanoTime() - t0;
         }
+    }
+
+    /**
+     * The region entered at {@code entry}: the blocks reachable from it through direct jumps and
+     * fall-throughs that are decoded already and have run (so cold paths stay out), breadth first,
+     * within the compiler's bounds. Blocks a region may not continue into end it.
+     */
+    private static List<Block> region(Cpu c, Block entry) {
+        List<Block> out = new ArrayList<>();
+        out.add(entry);
+        int insns = entry.insns.length;
+        if (!RegionCompiler.chainable(entry)) {
+            return out;
+        }
+        for (int k = 0; k < out.size() && out.size() < RegionCompiler.MAX_BLOCKS; k++) {
+            Block from = out.get(k);
+            if (!RegionCompiler.chainable(from)) {
+                continue;
+            }
+            for (long s : RegionCompiler.successors(from)) {
+                Block to = c.cachedBlock(s);
+                if (to == null || to.runs <= 0 || out.contains(to) || !RegionCompiler.chainable(to)
+                        || insns + to.insns.length > RegionCompiler.MAX_INSNS || out.size() >= RegionCompiler.MAX_BLOCKS) {
+                    continue;
+                }
+                out.add(to);
+                insns += to.insns.length;
+            }
+        }
+        return out;
     }
 
     /** Installs the translations finished since the last call (vCPU thread). */
@@ -60,9 +96,10 @@ final class JitEngine {
 
     private void install(Done d) {
         if (d.generation != generation) {
-            return; // the block went with a flush; live was reset then
+            return; // the blocks went with a flush; live was reset then
         }
-        if (d.block.runs == EVICTED) {
+        Block entry = d.region.get(0);
+        if (entry.runs == EVICTED) {
             live--; // it left the cache while it was being translated
             return;
         }
@@ -72,9 +109,12 @@ final class JitEngine {
             refused++;
             return;
         }
-        d.block.compiled = d.code;
-        blocksCompiled++;
-        instructionsCompiled += d.block.insns.length;
+        entry.compiled = d.code;
+        regions++;
+        blocks += d.region.size();
+        for (Block b : d.region) {
+            instructions += b.insns.length;
+        }
     }
 
     /** The decode cache is being dropped: its translations go with it. */
@@ -100,12 +140,12 @@ final class JitEngine {
     private static final int EVICTED = Integer.MIN_VALUE;
 
     JitStats stats() {
-        return new JitStats(blocksCompiled, instructionsCompiled, instructionsRun, invalidated, evicted, refused, translationNanos);
+        return new JitStats(regions, blocks, instructions, instructionsRun, invalidated, evicted, refused, translationNanos);
     }
 
     /** The translating thread shared by every vCPU of the process (a daemon: it never holds up exit). */
     private static final class Background {
-        private record Job(JitEngine engine, Block block, int generation) {}
+        private record Job(JitEngine engine, List<Block> region, int generation) {}
 
         private static final BlockingQueue<Job> QUEUE = new ArrayBlockingQueue<>(4096);
 
@@ -115,8 +155,8 @@ final class JitEngine {
             t.start();
         }
 
-        static boolean submit(JitEngine e, Block b, int generation) {
-            return QUEUE.offer(new Job(e, b, generation));
+        static boolean submit(JitEngine e, List<Block> region, int generation) {
+            return QUEUE.offer(new Job(e, region, generation));
         }
 
         private static void loop() {
@@ -128,13 +168,13 @@ final class JitEngine {
                     return;
                 }
                 long t0 = System.nanoTime();
-                CompiledBlock code;
+                CompiledRegion code;
                 try {
-                    code = BlockCompiler.compile(j.block.insns);
+                    code = RegionCompiler.compile(j.region);
                 } catch (RuntimeException e) {
                     code = null; // the block stays interpreted
                 }
-                j.engine.ready.add(new Done(j.block, code, j.generation, System.nanoTime() - t0));
+                j.engine.ready.add(new Done(j.region, code, j.generation, System.nanoTime() - t0));
             }
         }
     }

@@ -3,15 +3,16 @@ package dev.lbrvmm.vmm.cpu;
 /**
  * What the translating engine did on one vCPU.
  *
- * @param blocksCompiled      blocks translated to bytecode
- * @param instructionsCompiled guest instructions in those blocks (static size)
- * @param instructionsRun     guest instructions retired in translated code (the coverage)
- * @param invalidated         translated blocks dropped because code was overwritten, remapped or the mode changed
- * @param evicted             translated blocks dropped from the full decode cache
- * @param refused             translations not made: queue full or the vCPU at its block cap
- * @param translationNanos    time spent generating and loading the classes
+ * @param regions              regions translated to bytecode
+ * @param blocks               decoded blocks in those regions
+ * @param instructions         guest instructions in those blocks (static size)
+ * @param instructionsRun      guest instructions retired in translated code (the coverage)
+ * @param invalidated          translations dropped because code was overwritten or remapped, or the mode changed
+ * @param evicted              translations dropped with their entry block from the full decode cache
+ * @param refused              translations not made: the queue full, or the vCPU at its cap
+ * @param translationNanos     time spent forming regions, generating and loading their classes
  */
-public record JitStats(long blocksCompiled, long instructionsCompiled, long instructionsRun, long invalidated, long evicted,
+public record JitStats(long regions, long blocks, long instructions, long instructionsRun, long invalidated, long evicted,
         long refused, long translationNanos) {
-    public static final JitStats NONE = new JitStats(0, 0, 0, 0, 0, 0, 0);
+    public static final JitStats NONE = new JitStats(0, 0, 0, 0, 0, 0, 0, 0);
 }

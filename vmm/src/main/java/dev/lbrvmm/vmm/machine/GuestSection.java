@@ -52,7 +52,7 @@ public record GuestSection(String name, long memory, int vcpus, ApStart apStart,
                 r.enumOf("guest.ap-start", ApStart.class), r.model("guest.cpu.model"), sp, msrs(r),
                 OutputTarget.from(r, "guest.serial.output"), r.enumOf("guest.paging", Paging.class),
                 r.enumOf("guest.cpu.engine", Engine.class), new JitSettings(r.intIn("guest.cpu.jit.threshold", 1, 1 << 30),
-                        r.intIn("guest.cpu.jit.max-blocks", 0, 1 << 16), r.bool("guest.cpu.jit.background")));
+                        r.intIn("guest.cpu.jit.max-regions", 0, 1 << 16), r.bool("guest.cpu.jit.background")));
     }
 
     public GuestSection withSerial(OutputTarget s) {

@@ -3,6 +3,7 @@ package dev.lbrvmm.vmm.qmp;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lbrvmm.monitor.ReplyJson;
+import dev.lbrvmm.vmm.cpu.JitStats;
 import dev.lbrvmm.vmm.kvm.CostTable;
 import dev.lbrvmm.vmm.kvm.LbrStats;
 import dev.lbrvmm.vmm.kvm.Vcpu;
@@ -15,7 +16,9 @@ import java.util.Map;
 /**
  * The guest-LBR accounting as JSON, one schema for the monitor's query-lbr-stats and
  * {@code run --stats --json}: {@code {"policy", "guest-lbr", "costs": {"vm-exit", "rdmsr",
- * "wrmsr", "perf-event"}, "vcpus": [query-lbr-stats reply, ...], "vm": query-lbr-stats reply}}.
+ * "wrmsr", "perf-event"}, "vcpus": [query-lbr-stats reply, ...], "vm": query-lbr-stats reply}}, and
+ * under the translating engine {@code "jit": [{"regions", "blocks", "instructions",
+ * "instructions-run", "invalidated", "evicted", "refused", "translation-ns"}, ...]} per vCPU.
  */
 public final class StatsJson {
     private StatsJson() {}
@@ -42,6 +45,16 @@ public final class StatsJson {
             vcpus.add(ReplyJson.toJson(info(vm, v.stats())));
         }
         o.set("vm", ReplyJson.toJson(info(vm, vm.stats())));
+        if (vm.vcpus().stream().anyMatch(v -> v.cpu().translating())) {
+            // the translating engine's own counts, apart: everything else is the same under both engines
+            var jit = o.putArray("jit");
+            for (Vcpu v : vm.vcpus()) {
+                JitStats j = v.cpu().jitStats();
+                jit.addObject().put("regions", j.regions()).put("blocks", j.blocks()).put("instructions", j.instructions())
+                        .put("instructions-run", j.instructionsRun()).put("invalidated", j.invalidated()).put("evicted", j.evicted())
+                        .put("refused", j.refused()).put("translation-ns", j.translationNanos());
+            }
+        }
         return o.toString();
     }
 }

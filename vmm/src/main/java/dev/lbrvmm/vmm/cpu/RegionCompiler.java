@@ -1,0 +1,296 @@
+package dev.lbrvmm.vmm.cpu;
+
+import static org.objectweb.asm.Opcodes.AALOAD;
+import static org.objectweb.asm.Opcodes.ACC_FINAL;
+import static org.objectweb.asm.Opcodes.ACC_PUBLIC;
+import static org.objectweb.asm.Opcodes.ACC_STATIC;
+import static org.objectweb.asm.Opcodes.ACC_SUPER;
+import static org.objectweb.asm.Opcodes.ALOAD;
+import static org.objectweb.asm.Opcodes.ASTORE;
+import static org.objectweb.asm.Opcodes.ATHROW;
+import static org.objectweb.asm.Opcodes.GETFIELD;
+import static org.objectweb.asm.Opcodes.GOTO;
+import static org.objectweb.asm.Opcodes.H_INVOKESTATIC;
+import static org.objectweb.asm.Opcodes.IFEQ;
+import static org.objectweb.asm.Opcodes.IFLT;
+import static org.objectweb.asm.Opcodes.IFNE;
+import static org.objectweb.asm.Opcodes.ILOAD;
+import static org.objectweb.asm.Opcodes.INVOKESPECIAL;
+import static org.objectweb.asm.Opcodes.INVOKEVIRTUAL;
+import static org.objectweb.asm.Opcodes.ISTORE;
+import static org.objectweb.asm.Opcodes.LADD;
+import static org.objectweb.asm.Opcodes.LCMP;
+import static org.objectweb.asm.Opcodes.LCONST_0;
+import static org.objectweb.asm.Opcodes.LLOAD;
+import static org.objectweb.asm.Opcodes.LRETURN;
+import static org.objectweb.asm.Opcodes.LSTORE;
+import static org.objectweb.asm.Opcodes.LSUB;
+import static org.objectweb.asm.Opcodes.POP;
+import static org.objectweb.asm.Opcodes.PUTFIELD;
+import static org.objectweb.asm.Opcodes.RETURN;
+import static org.objectweb.asm.Opcodes.V17;
+
+import java.lang.constant.ConstantDescs;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.List;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.ConstantDynamic;
+import org.objectweb.asm.Handle;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Type;
+
+/**
+ * Translates a region of decoded blocks into a {@link CompiledRegion}: one hidden class (not
+ * strongly reachable from its loader, so the GC unloads it once its entry block is gone) whose
+ * {@code run} holds every block of the region, with the jumps between them as Java control flow.
+ * Each instruction is a call of its own handler, handler and {@link Insn} loaded as dynamic
+ * constants from the class data: a constant receiver lets the JVM inline every handler, so there is
+ * no per-instruction dispatch and no per-block trip through the run loop. The semantics stay the
+ * handlers' own, so the interpreter and a translation cannot disagree on what an instruction does;
+ * what the region adds (when it looks at exits, the budget and overwritten code) follows the run
+ * loop's rules exactly (see {@link CompiledRegion}).
+ */
+final class RegionCompiler {
+    /** Bounds that keep a region's method under the JVM's size limits for compiling and inlining. */
+    static final int MAX_BLOCKS = 16, MAX_INSNS = 160;
+
+    private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+    private static final String SELF = Type.getInternalName(RegionCompiler.class).replace("RegionCompiler", "TranslatedRegion");
+    private static final String BASE = Type.getInternalName(CompiledRegion.class);
+    private static final String CPU = Type.getInternalName(Cpu.class);
+    private static final String INSN_DESC = Type.getDescriptor(Insn.class);
+    private static final Handle CLASS_DATA_AT = new Handle(H_INVOKESTATIC, "java/lang/invoke/MethodHandles", "classDataAt",
+            "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;I)Ljava/lang/Object;", false);
+    // locals of run(Cpu c, long left)
+    private static final int C = 1, LEFT = 2, DONE = 4, K = 6, CUR = 7, NEXT = 8, THROWN = 10;
+
+    private RegionCompiler() {}
+
+    /**
+     * A block a region may continue into: no instruction that changes what the run loop must look
+     * at between blocks in ways a region cannot see (interrupt flag, mode, translation, devices,
+     * exits to the VMM). Such blocks run as a region's first block only, with nothing after them.
+     */
+    static boolean chainable(Block b) {
+        for (Insn in : b.insns) {
+            boolean ok = switch (in.op) {
+                case Op.POPF, Op.STI, Op.CLI, Op.CPUID, Op.RDMSR, Op.WRMSR, Op.RDTSC, Op.RDTSCP, Op.RDPMC, Op.HLT, Op.IN, Op.OUT,
+                        Op.OUTS, Op.INT3, Op.INT, Op.IRET, Op.SYSCALL, Op.SYSRET, Op.LIDT, Op.LGDT, Op.SIDT, Op.SGDT,
+                        Op.MOV_FROM_CR, Op.MOV_TO_CR, Op.MOV_FROM_SEG, Op.MOV_TO_SEG, Op.SWAPGS, Op.JMP_FAR, Op.JMP_FAR_M,
+                        Op.RET_FAR, Op.LTR, Op.STR, Op.SLDT, Op.LLDT, Op.INVLPG, Op.UD, Op.FETCH_FAULT, Op.TOO_LONG -> false;
+                default -> true;
+            };
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The addresses control may go to from {@code b} that a region can know (direct branches and fall-through). */
+    static long[] successors(Block b) {
+        Insn last = b.insns[b.insns.length - 1];
+        if (!last.branch) {
+            return new long[] {last.next};
+        }
+        return switch (last.op) {
+            case Op.JCC, Op.LOOP, Op.JRCXZ -> new long[] {last.target, last.next};
+            case Op.JMP_REL, Op.CALL_REL -> new long[] {last.target};
+            default -> new long[0]; // indirect jumps, calls and returns: the run loop looks the target up
+        };
+    }
+
+    /** The translation of {@code blocks}, entered at the first. */
+    static CompiledRegion compile(List<Block> blocks) {
+        List<Object> data = new ArrayList<>();
+        Insn[][] code = new Insn[blocks.size()][];
+        for (int j = 0; j < blocks.size(); j++) {
+            code[j] = blocks.get(j).insns;
+            for (Insn in : code[j]) {
+                data.add(in.handler);
+                data.add(in);
+            }
+        }
+        data.add(code);
+        try {
+            MethodHandles.Lookup hidden = LOOKUP.defineHiddenClassWithClassData(emit(blocks), List.copyOf(data), true);
+            return (CompiledRegion) hidden.findConstructor(hidden.lookupClass(), MethodType.methodType(void.class)).invoke();
+        } catch (Throwable e) {
+            throw new IllegalStateException("translating the region at 0x" + Long.toHexString(blocks.get(0).rip) + " failed: " + e, e);
+        }
+    }
+
+    private static ConstantDynamic classData(Class<?> type, int index) {
+        return new ConstantDynamic(ConstantDescs.DEFAULT_NAME, Type.getDescriptor(type), CLASS_DATA_AT, index);
+    }
+
+    static byte[] emit(List<Block> blocks) {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
+            @Override
+            protected String getCommonSuperClass(String a, String b) {
+                return "java/lang/Object"; // only Throwables meet, at the handler: no class loading while translating
+            }
+        };
+        cw.visit(V17, ACC_FINAL | ACC_SUPER, SELF, null, BASE, null);
+        MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
+        init.visitCode();
+        init.visitVarInsn(ALOAD, 0);
+        init.visitMethodInsn(INVOKESPECIAL, BASE, "<init>", "()V", false);
+        init.visitInsn(RETURN);
+        init.visitMaxs(0, 0);
+        init.visitEnd();
+
+        int nb = blocks.size();
+        Label[] check = new Label[nb], body = new Label[nb];
+        for (int j = 0; j < nb; j++) {
+            check[j] = new Label();
+            body[j] = new Label();
+        }
+        MethodVisitor mv = cw.visitMethod(0, "run", "(L" + CPU + ";J)J", null, null);
+        mv.visitCode();
+        Label start = new Label(), end = new Label(), onThrow = new Label(), leave = new Label();
+        mv.visitTryCatchBlock(start, end, onThrow, "java/lang/RuntimeException");
+        mv.visitInsn(LCONST_0);
+        mv.visitVarInsn(LSTORE, DONE);
+        mv.visitLdcInsn(0);
+        mv.visitVarInsn(ISTORE, K);
+        mv.visitLdcInsn(0);
+        mv.visitVarInsn(ISTORE, CUR);
+        mv.visitLabel(start);
+        mv.visitJumpInsn(GOTO, body[0]); // the run loop checked the first block already
+        int constant = 0;
+        for (int j = 0; j < nb; j++) {
+            Insn[] code = blocks.get(j).insns;
+            int n = code.length;
+            // between blocks: what the run loop looks at before each block
+            mv.visitLabel(check[j]);
+            mv.visitVarInsn(ALOAD, C);
+            mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "mustLeaveRegion", "()Z", false);
+            mv.visitJumpInsn(IFNE, leave);
+            mv.visitVarInsn(LLOAD, LEFT);
+            mv.visitVarInsn(LLOAD, DONE);
+            mv.visitInsn(LSUB);
+            mv.visitLdcInsn((long) n);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(IFLT, leave); // it does not fit the budget: the run loop cuts it
+            mv.visitLabel(body[j]);
+            mv.visitLdcInsn(j);
+            mv.visitVarInsn(ISTORE, CUR);
+            mv.visitVarInsn(ALOAD, C);
+            mv.visitLdcInsn(n);
+            mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "enterBlock", "(I)V", false);
+            for (int t = 0; t < n; t++) {
+                mv.visitLdcInsn(t);
+                mv.visitVarInsn(ISTORE, K);
+                mv.visitLdcInsn(classData(Handler.class, constant++));
+                mv.visitVarInsn(ALOAD, C);
+                mv.visitLdcInsn(classData(Insn.class, constant++));
+                mv.visitMethodInsn(INVOKEVIRTUAL, Type.getInternalName(Handler.class), "exec", "(L" + CPU + ";" + INSN_DESC + ")V", false);
+                if (code[t].mayWriteMemory && t < n - 1) {
+                    // a store into decoded code ends the block right after it, as in the interpreter
+                    Label same = new Label();
+                    mv.visitVarInsn(ALOAD, C);
+                    mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "codeChanged", "()Z", false);
+                    mv.visitJumpInsn(IFEQ, same);
+                    retire(mv, t + 1);
+                    mv.visitVarInsn(ALOAD, C);
+                    mv.visitLdcInsn(code[t].next);
+                    mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+                    mv.visitJumpInsn(GOTO, leave);
+                    mv.visitLabel(same);
+                }
+            }
+            retire(mv, n);
+            Insn last = code[n - 1];
+            if (!last.branch) {
+                mv.visitVarInsn(ALOAD, C);
+                mv.visitLdcInsn(last.next);
+                mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+            }
+            if (last.mayWriteMemory) {
+                mv.visitVarInsn(ALOAD, C);
+                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "codeChanged", "()Z", false);
+                mv.visitJumpInsn(IFNE, leave);
+            }
+            if (chainable(blocks.get(j))) {
+                mv.visitVarInsn(ALOAD, C);
+                mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
+                mv.visitVarInsn(LSTORE, NEXT);
+                for (long s : successors(blocks.get(j))) {
+                    int to = indexOf(blocks, s);
+                    if (to >= 0 && chainable(blocks.get(to))) {
+                        mv.visitVarInsn(LLOAD, NEXT);
+                        mv.visitLdcInsn(s);
+                        mv.visitInsn(LCMP);
+                        mv.visitJumpInsn(IFEQ, check[to]);
+                    }
+                }
+            }
+            mv.visitJumpInsn(GOTO, leave);
+        }
+        mv.visitLabel(end);
+        mv.visitLabel(leave);
+        mv.visitVarInsn(LLOAD, DONE);
+        mv.visitInsn(LRETURN);
+        mv.visitLabel(onThrow);
+        mv.visitVarInsn(ASTORE, THROWN);
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitVarInsn(ILOAD, K);
+        mv.visitFieldInsn(PUTFIELD, CPU, "compiledFaultIndex", "I");
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitVarInsn(LLOAD, DONE);
+        mv.visitFieldInsn(PUTFIELD, CPU, "compiledDone", "J");
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitLdcInsn(classData(Insn[][].class, constant));
+        mv.visitVarInsn(ILOAD, CUR);
+        mv.visitInsn(AALOAD);
+        mv.visitFieldInsn(PUTFIELD, CPU, "compiledFaultCode", "[" + INSN_DESC);
+        mv.visitVarInsn(ALOAD, THROWN);
+        mv.visitInsn(ATHROW);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        // Resolve every constant when the class is initialized: the JVM's compilers give up on a
+        // method with an unresolved dynamic constant, and a cold block's or the fault path's would be.
+        MethodVisitor clinit = cw.visitMethod(ACC_STATIC, "<clinit>", "()V", null, null);
+        clinit.visitCode();
+        int k = 0;
+        for (Block b : blocks) {
+            for (int t = 0; t < b.insns.length; t++) {
+                clinit.visitLdcInsn(classData(Handler.class, k++));
+                clinit.visitInsn(POP);
+                clinit.visitLdcInsn(classData(Insn.class, k++));
+                clinit.visitInsn(POP);
+            }
+        }
+        clinit.visitLdcInsn(classData(Insn[][].class, k));
+        clinit.visitInsn(POP);
+        clinit.visitInsn(RETURN);
+        clinit.visitMaxs(0, 0);
+        clinit.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    /** c.retire(n); done += n. */
+    private static void retire(MethodVisitor mv, int n) {
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitLdcInsn(n);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "retire", "(I)V", false);
+        mv.visitVarInsn(LLOAD, DONE);
+        mv.visitLdcInsn((long) n);
+        mv.visitInsn(LADD);
+        mv.visitVarInsn(LSTORE, DONE);
+    }
+
+    private static int indexOf(List<Block> blocks, long rip) {
+        for (int j = 0; j < blocks.size(); j++) {
+            if (blocks.get(j).rip == rip) {
+                return j;
+            }
+        }
+        return -1;
+    }
+}
