@@ -43,6 +43,10 @@ final class BenchCommand implements Callable<Integer> {
             + "paging on (guest.paging=identity), alternating runs, and print the ratio.")
     boolean comparePaging;
 
+    @Option(names = "--compare-engines", description = "Measure each workload under the interpreter and the translating engine "
+            + "(guest.cpu.engine), each with LBR off and on, in alternating runs, and print the four MIPS and the ratios.")
+    boolean compareEngines;
+
     @Mixin
     JsonOption jsonOption = new JsonOption();
 
@@ -56,6 +60,17 @@ final class BenchCommand implements Callable<Integer> {
             double medianMipsOn, double ratio) {}
 
     record Compared(String name, long instructions, double mipsOff, double mipsOn, double ratio) {}
+
+    /** {@code bench --compare-engines --json}: per workload the median MIPS of each engine with LBR off and on. */
+    record EngineComparison(String mode, int repeat, int warmup, String jvm, List<EnginesCompared> workloads,
+            double medianInterpreterLbrOff, double medianInterpreterLbrOn, double medianJitLbrOff, double medianJitLbrOn,
+            double ratioLbrOff, double ratioLbrOn) {}
+
+    record EnginesCompared(String name, long instructions, double interpreterLbrOff, double interpreterLbrOn, double jitLbrOff,
+            double jitLbrOn, double ratioLbrOff, double ratioLbrOn) {}
+
+    /** Overrides that run guest code under the translating engine. */
+    static final List<String> JIT = List.of("guest.cpu.engine=jit");
 
     /** Overrides that turn paging on for a 64-bit program. */
     static final List<String> PAGING_ON = List.of("guest.paging=identity");
@@ -80,9 +95,12 @@ final class BenchCommand implements Callable<Integer> {
                 ? DEFAULT_WORKLOAD.stream().map(n -> GuestTiming.home().resolve("configs").resolve(n + ".conf")).toList()
                 : configs;
         try {
-            if (compareLbr && comparePaging) {
-                console.err.println("lbrvmm: bench: --compare-lbr and --compare-paging are separate measurements; give one");
+            if ((compareLbr ? 1 : 0) + (comparePaging ? 1 : 0) + (compareEngines ? 1 : 0) > 1) {
+                console.err.println("lbrvmm: bench: --compare-lbr, --compare-paging and --compare-engines are separate measurements; give one");
                 return ExitCodes.USAGE;
+            }
+            if (compareEngines) {
+                return compareEngines(list);
             }
             if (compareLbr) {
                 return compare(list, LBR_ON, "LBR");
@@ -165,6 +183,73 @@ final class BenchCommand implements Callable<Integer> {
         console.out.printf("median MIPS: %s off %.1f, %s on %.1f, ratio %.3f (repeat %d, warmup %d, %s)%n",
                 what, off, what, onMedian, onMedian / off, repeat, warmup, GuestTiming.jvmDescription());
         return 0;
+    }
+
+    /**
+     * Each workload under the interpreter and the translating engine, each with LBR off and on:
+     * the four configurations run one after the other, round after round, so that a noisy
+     * neighbour slows them alike; medians of the measured rounds.
+     */
+    private int compareEngines(List<Path> list) throws GuestConfigException, MachineException {
+        boolean json = jsonOption.json;
+        List<List<String>> settings = List.of(overrides.with(List.of("guest.cpu.engine=interpreter")),
+                overrides.with(concat(List.of("guest.cpu.engine=interpreter"), LBR_ON)), overrides.with(JIT),
+                overrides.with(concat(JIT, LBR_ON)));
+        int repeat = runs.repeat;
+        int warmup = runs.warmup;
+        if (!json) {
+            console.out.printf("%-14s %14s %12s %12s %12s %12s %9s %9s%n", "workload", "instructions", "interp", "interp+LBR", "jit",
+                    "jit+LBR", "jit/int", "+LBR");
+        }
+        List<EnginesCompared> compared = new ArrayList<>();
+        double[][] all = new double[4][list.size()];
+        for (int k = 0; k < list.size(); k++) {
+            Path p = list.get(k);
+            progress(p, 4 * (warmup + repeat));
+            double[][] mips = new double[4][repeat];
+            long instructions = 0;
+            for (int i = 0; i < warmup + repeat; i++) {
+                for (int c = 0; c < 4; c++) {
+                    GuestTiming.Result r = GuestTiming.measure(p, settings.get(c), 0, 1);
+                    instructions = r.instructions();
+                    if (i >= warmup) {
+                        mips[c][i - warmup] = r.medianMips();
+                    }
+                }
+            }
+            for (int c = 0; c < 4; c++) {
+                all[c][k] = Statistics.median(mips[c]);
+            }
+            String name = p.getFileName().toString().replaceFirst("\\.conf$", "");
+            EnginesCompared e = new EnginesCompared(name, instructions, all[0][k], all[1][k], all[2][k], all[3][k], all[2][k] / all[0][k],
+                    all[3][k] / all[1][k]);
+            compared.add(e);
+            if (!json) {
+                console.out.printf("%-14s %,14d %12.1f %12.1f %12.1f %12.1f %9.2f %9.2f%n", name, instructions, e.interpreterLbrOff(),
+                        e.interpreterLbrOn(), e.jitLbrOff(), e.jitLbrOn(), e.ratioLbrOff(), e.ratioLbrOn());
+            }
+        }
+        double[] m = new double[4];
+        for (int c = 0; c < 4; c++) {
+            m[c] = Statistics.median(all[c]);
+        }
+        double ratioOff = Statistics.median(compared.stream().mapToDouble(EnginesCompared::ratioLbrOff).toArray());
+        double ratioOn = Statistics.median(compared.stream().mapToDouble(EnginesCompared::ratioLbrOn).toArray());
+        if (json) {
+            jsonOption.print(console, new EngineComparison("compare-engines", repeat, warmup, GuestTiming.jvmDescription(), compared,
+                    m[0], m[1], m[2], m[3], ratioOff, ratioOn));
+            return 0;
+        }
+        console.out.printf("median MIPS: interpreter %.1f (LBR on %.1f), jit %.1f (LBR on %.1f); median jit/interpreter ratio %.2f "
+                + "with LBR off, %.2f with LBR on (repeat %d, warmup %d, %s)%n", m[0], m[1], m[2], m[3], ratioOff, ratioOn, repeat, warmup,
+                GuestTiming.jvmDescription());
+        return 0;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
     }
 
     /** A line on stderr before each workload when stderr is a terminal: a default bench takes about 20 seconds. */

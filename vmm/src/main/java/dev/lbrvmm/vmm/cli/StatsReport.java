@@ -84,6 +84,7 @@ final class StatsReport {
         }
         Table<JitColumn> t = new Table<>(names, columns);
         t.row("regions translated", c -> c.jit().regions());
+        t.row("  reused from the process", c -> c.jit().reused());
         t.row("  blocks in them", c -> c.jit().blocks());
         t.row("  instructions in them", c -> c.jit().instructions());
         t.row("instructions run translated", c -> c.jit().instructionsRun());

@@ -11,6 +11,9 @@ final class Block {
     /** Successor cache: the blocks control most recently went to after this one. */
     Block succA;
     Block succB;
+    /** Its bytes as decoded, and the mode they were decoded in: under the translating engine only (null: not known). */
+    byte[] code;
+    boolean mode32;
     /** Times the block ran in the interpreter (the translating engine counts them). */
     int runs;
     /** The translated region entered here, once the translating engine made one (set on the vCPU thread only). */

@@ -679,6 +679,10 @@ public final class Cpu {
             }
         }
         Block b = new Block(start, Arrays.copyOf(buf, n), (int) (pc - start));
+        if (jit != null) {
+            b.code = decoder.codeBytes(start, b.byteLen); // what a translation of it is keyed on (TranslationCache)
+            b.mode32 = mode32;
+        }
         markCode(start, b.byteLen);
         seenEpoch = mem.codeEpoch();
         return b;

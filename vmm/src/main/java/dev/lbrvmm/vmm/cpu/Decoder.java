@@ -86,6 +86,27 @@ public final class Decoder {
         return mem.read8(p);
     }
 
+    /** The code bytes at [at, at + len) as decoding reads them (through paging); null when a byte cannot be fetched. */
+    byte[] codeBytes(long at, int len) {
+        byte[] out = new byte[len];
+        try {
+            for (int i = 0; i < len; i++) {
+                long p = physical(at + i);
+                if (!mem.inBounds(p, 1)) {
+                    return null;
+                }
+                out[i] = (byte) mem.read8(p);
+            }
+        } catch (FetchFault f) {
+            return null;
+        }
+        return out;
+    }
+
+    boolean mode32() {
+        return mode32;
+    }
+
     /** The physical address of a code byte; a fetch that faults ends decoding (the fault is raised when it runs). */
     private long physical(long linear) {
         if (paging == null || !paging.enabled) {

@@ -27,7 +27,7 @@ final class JitEngine {
     /** Translated blocks in the decode cache, plus translations under way. */
     private int live;
     long instructionsRun;
-    private long regions, blocks, instructions, invalidated, evicted, refused, translationNanos;
+    private long regions, reused, blocks, instructions, invalidated, evicted, refused, translationNanos;
 
     JitEngine(JitSettings settings) {
         this.settings = settings;
@@ -45,9 +45,16 @@ final class JitEngine {
         live++;
         long t0 = System.nanoTime();
         List<Block> region = region(c, b);
-        if (!settings.background()) {
-            install(new Done(region, RegionCompiler.compile(region), generation, System.nanoTime() - t0));
-        } else if (!Background.submit(this, region, generation)) {
+        TranslationCache.Key key = TranslationCache.key(region);
+        CompiledRegion known = TranslationCache.get(key);
+        if (known != null) {
+            reused++;
+            install(new Done(region, known, generation, System.nanoTime() - t0));
+        } else if (!settings.background()) {
+            CompiledRegion code = RegionCompiler.compile(region);
+            TranslationCache.put(key, code);
+            install(new Done(region, code, generation, System.nanoTime() - t0));
+        } else if (!Background.submit(this, region, key, generation)) {
             live--;
             refused++;
             b.runs = 0; // try again later
@@ -140,12 +147,12 @@ final class JitEngine {
     private static final int EVICTED = Integer.MIN_VALUE;
 
     JitStats stats() {
-        return new JitStats(regions, blocks, instructions, instructionsRun, invalidated, evicted, refused, translationNanos);
+        return new JitStats(regions, reused, blocks, instructions, instructionsRun, invalidated, evicted, refused, translationNanos);
     }
 
     /** The translating thread shared by every vCPU of the process (a daemon: it never holds up exit). */
     private static final class Background {
-        private record Job(JitEngine engine, List<Block> region, int generation) {}
+        private record Job(JitEngine engine, List<Block> region, TranslationCache.Key key, int generation) {}
 
         private static final BlockingQueue<Job> QUEUE = new ArrayBlockingQueue<>(4096);
 
@@ -155,8 +162,8 @@ final class JitEngine {
             t.start();
         }
 
-        static boolean submit(JitEngine e, List<Block> region, int generation) {
-            return QUEUE.offer(new Job(e, region, generation));
+        static boolean submit(JitEngine e, List<Block> region, TranslationCache.Key key, int generation) {
+            return QUEUE.offer(new Job(e, region, key, generation));
         }
 
         private static void loop() {
@@ -171,6 +178,7 @@ final class JitEngine {
                 CompiledRegion code;
                 try {
                     code = RegionCompiler.compile(j.region);
+                    TranslationCache.put(j.key, code);
                 } catch (RuntimeException e) {
                     code = null; // the block stays interpreted
                 }

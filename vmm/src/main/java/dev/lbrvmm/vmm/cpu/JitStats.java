@@ -3,7 +3,8 @@ package dev.lbrvmm.vmm.cpu;
 /**
  * What the translating engine did on one vCPU.
  *
- * @param regions              regions translated to bytecode
+ * @param regions              regions translated to bytecode (made here or reused)
+ * @param reused               of those, regions whose translation another vCPU or machine of the process had made
  * @param blocks               decoded blocks in those regions
  * @param instructions         guest instructions in those blocks (static size)
  * @param instructionsRun      guest instructions retired in translated code (the coverage)
@@ -12,7 +13,7 @@ package dev.lbrvmm.vmm.cpu;
  * @param refused              translations not made: the queue full, or the vCPU at its cap
  * @param translationNanos     time spent forming regions, generating and loading their classes
  */
-public record JitStats(long regions, long blocks, long instructions, long instructionsRun, long invalidated, long evicted,
+public record JitStats(long regions, long reused, long blocks, long instructions, long instructionsRun, long invalidated, long evicted,
         long refused, long translationNanos) {
-    public static final JitStats NONE = new JitStats(0, 0, 0, 0, 0, 0, 0, 0);
+    public static final JitStats NONE = new JitStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

@@ -17,7 +17,7 @@ import java.util.Map;
  * The guest-LBR accounting as JSON, one schema for the monitor's query-lbr-stats and
  * {@code run --stats --json}: {@code {"policy", "guest-lbr", "costs": {"vm-exit", "rdmsr",
  * "wrmsr", "perf-event"}, "vcpus": [query-lbr-stats reply, ...], "vm": query-lbr-stats reply}}, and
- * under the translating engine {@code "jit": [{"regions", "blocks", "instructions",
+ * under the translating engine {@code "jit": [{"regions", "reused", "blocks", "instructions",
  * "instructions-run", "invalidated", "evicted", "refused", "translation-ns"}, ...]} per vCPU.
  */
 public final class StatsJson {
@@ -50,7 +50,7 @@ public final class StatsJson {
             var jit = o.putArray("jit");
             for (Vcpu v : vm.vcpus()) {
                 JitStats j = v.cpu().jitStats();
-                jit.addObject().put("regions", j.regions()).put("blocks", j.blocks()).put("instructions", j.instructions())
+                jit.addObject().put("regions", j.regions()).put("reused", j.reused()).put("blocks", j.blocks()).put("instructions", j.instructions())
                         .put("instructions-run", j.instructionsRun()).put("invalidated", j.invalidated()).put("evicted", j.evicted())
                         .put("refused", j.refused()).put("translation-ns", j.translationNanos());
             }
