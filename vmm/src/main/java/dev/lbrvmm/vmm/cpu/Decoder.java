@@ -103,10 +103,6 @@ public final class Decoder {
         return out;
     }
 
-    boolean mode32() {
-        return mode32;
-    }
-
     /** The physical address of a code byte; a fetch that faults ends decoding (the fault is raised when it runs). */
     private long physical(long linear) {
         if (paging == null || !paging.enabled) {
