@@ -45,7 +45,7 @@ class LayeringTest {
                 .should().dependOnClassesThat().resideOutsideOfPackages("dev.lbrvmm.vmm.cpu..", "java..", "org.objectweb.asm..")
                 .check(CLASSES);
         onlyUsedIn("org.objectweb.asm..", "dev.lbrvmm.vmm.cpu..");
-        noClasses().that().resideInAPackage("dev.lbrvmm.vmm.cpu..").and().haveNameNotMatching(".*\\.RegionCompiler(\\$.*)?")
+        noClasses().that().resideInAPackage("dev.lbrvmm.vmm.cpu..").and().haveNameNotMatching(".*\\.(RegionCompiler|InstructionEmitter)(\\$.*)?")
                 .should().dependOnClassesThat().resideInAPackage("org.objectweb.asm..").check(CLASSES);
     }
 

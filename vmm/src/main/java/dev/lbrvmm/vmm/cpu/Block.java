@@ -14,6 +14,12 @@ final class Block {
     /** Its bytes as decoded, and the mode they were decoded in: under the translating engine only (null: not known). */
     byte[] code;
     boolean mode32;
+    /**
+     * Under the translating engine: where control went after this block beyond {@link #succA} and
+     * {@link #succB} (the targets of its indirect jump, call or return), up to {@link #MAX_SEEN}.
+     */
+    long[] seen;
+    static final int MAX_SEEN = 8;
     /** Times the block ran in the interpreter (the translating engine counts them). */
     int runs;
     /** The translated region entered here, once the translating engine made one (set on the vCPU thread only). */

@@ -40,7 +40,7 @@ public final class Cpu {
     /** Register number of AH in byte-operand encodings (16-19 are AH, CH, DH, BH). */
     static final int AH = 16;
 
-    private static final int STOP_CHECK_INTERVAL = 64;
+    static final int STOP_CHECK_INTERVAL = 64;
     private static final int CACHE_BITS = 16;
     private static final int CACHE_MASK = (1 << CACHE_BITS) - 1;
 
@@ -641,6 +641,9 @@ public final class Cpu {
             return s;
         }
         Block nb = lookup(pc);
+        if (jit != null) {
+            JitEngine.sawSuccessor(prev, nb);
+        }
         if (prev.succA == null) {
             prev.succA = nb;
         } else {
@@ -725,9 +728,18 @@ public final class Cpu {
         return mem.codeEpoch() != seenEpoch;
     }
 
-    /** Between two blocks of a translated region: something the run loop must see first (a stop request, an exit, a deliverable interrupt). */
+    /**
+     * Between two blocks of a translated region: something the run loop must see first (an exit, a
+     * deliverable interrupt). Stop requests are looked at every {@link #STOP_CHECK_INTERVAL} blocks
+     * ({@link #stopRequested()}), as the run loop does.
+     */
     boolean mustLeaveRegion() {
-        return stopRequested || exit != null || pendingVector >= 0 && (rfl & IF) != 0;
+        return exit != null || pendingVector >= 0 && (rfl & IF) != 0;
+    }
+
+    /** A monitor or the VMM asked this vCPU to stop (a volatile read: translated code asks every {@link #STOP_CHECK_INTERVAL} blocks). */
+    boolean stopRequested() {
+        return stopRequested;
     }
 
     /** A translated region starts a block of {@code n} instructions (what the branch hook's instruction count needs). */

@@ -80,7 +80,7 @@ final class JitEngine {
             if (!RegionCompiler.chainable(from)) {
                 continue;
             }
-            for (long s : RegionCompiler.successors(from)) {
+            for (long s : candidates(from)) {
                 Block to = c.cachedBlock(s);
                 if (to == null || to.runs <= 0 || out.contains(to) || !RegionCompiler.chainable(to)
                         || insns + to.insns.length > RegionCompiler.MAX_INSNS || out.size() >= RegionCompiler.MAX_BLOCKS) {
@@ -91,6 +91,61 @@ final class JitEngine {
             }
         }
         return out;
+    }
+
+    /**
+     * Where control may go after {@code b} and a region should follow: its direct successors, the
+     * return site of a call (where the callee's return lands, so a recursive function or a caller
+     * and its callee stay in one region), and the targets its indirect jump or return went to while
+     * interpreted. A region reaches the indirect ones by comparing RIP with its blocks' addresses.
+     */
+    static long[] candidates(Block b) {
+        long[] direct = RegionCompiler.successors(b);
+        Insn last = b.insns[b.insns.length - 1];
+        if (!last.branch || last.op == Op.JCC || last.op == Op.JMP_REL || last.op == Op.LOOP || last.op == Op.JRCXZ) {
+            return direct;
+        }
+        long[] out = java.util.Arrays.copyOf(direct, direct.length + 3 + Block.MAX_SEEN);
+        int n = direct.length;
+        if (last.op == Op.CALL_REL || last.op == Op.CALL_RM) {
+            out[n++] = last.next;
+        }
+        if (last.op != Op.CALL_REL) {
+            for (Block s : new Block[] {b.succA, b.succB}) {
+                if (s != null) {
+                    out[n++] = s.rip;
+                }
+            }
+            if (b.seen != null) {
+                for (long t : b.seen) {
+                    if (t != 0) {
+                        out[n++] = t;
+                    }
+                }
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    /** Control went from {@code prev} to {@code next} and the successor cache missed (vCPU thread): remember the target. */
+    static void sawSuccessor(Block prev, Block next) {
+        long[] seen = prev.seen;
+        if (seen == null) {
+            Insn last = prev.insns[prev.insns.length - 1];
+            if (!last.branch || last.op == Op.JCC || last.op == Op.JMP_REL || last.op == Op.CALL_REL) {
+                return; // direct: the region knows its successors from the code
+            }
+            seen = prev.seen = new long[Block.MAX_SEEN];
+        }
+        for (int k = 0; k < seen.length; k++) {
+            if (seen[k] == next.rip) {
+                return;
+            }
+            if (seen[k] == 0) {
+                seen[k] = next.rip;
+                return;
+            }
+        }
     }
 
     /** Installs the translations finished since the last call (vCPU thread). */

@@ -48,6 +48,23 @@ final class LazyFlags {
         c.fSize = size;
     }
 
+    /**
+     * Writes back flags a translated region kept in locals, exactly the fields the instruction that
+     * set them writes here: {@link #set} (and fAux for INC/DEC) or {@link #setShift}.
+     */
+    static void restore(Cpu c, int kind, int size, long a, long b, long res, long aux) {
+        c.fKind = kind;
+        c.fSize = size;
+        c.fRes = res;
+        if (kind != SHIFT) {
+            c.fA = a;
+            c.fB = b;
+        }
+        if (kind == INC || kind == DEC || kind == SHIFT) {
+            c.fAux = aux;
+        }
+    }
+
     /** Sets all six flags at once from RFLAGS bits (other bits of {@code flags} are ignored). */
     static void setExplicit(Cpu c, long flags) {
         c.fKind = EXPLICIT;

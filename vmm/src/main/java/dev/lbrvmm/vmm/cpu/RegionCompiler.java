@@ -12,10 +12,13 @@ import static org.objectweb.asm.Opcodes.GETFIELD;
 import static org.objectweb.asm.Opcodes.GOTO;
 import static org.objectweb.asm.Opcodes.H_INVOKESTATIC;
 import static org.objectweb.asm.Opcodes.IFEQ;
+import static org.objectweb.asm.Opcodes.IFGT;
 import static org.objectweb.asm.Opcodes.IFLT;
 import static org.objectweb.asm.Opcodes.IFNE;
 import static org.objectweb.asm.Opcodes.ILOAD;
+import static org.objectweb.asm.Opcodes.INVOKEINTERFACE;
 import static org.objectweb.asm.Opcodes.INVOKESPECIAL;
+import static org.objectweb.asm.Opcodes.INVOKESTATIC;
 import static org.objectweb.asm.Opcodes.INVOKEVIRTUAL;
 import static org.objectweb.asm.Opcodes.ISTORE;
 import static org.objectweb.asm.Opcodes.LADD;
@@ -66,6 +69,8 @@ final class RegionCompiler {
             "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;I)Ljava/lang/Object;", false);
     // locals of run(Cpu c, long left)
     private static final int C = 1, LEFT = 2, DONE = 4, K = 6, CUR = 7, NEXT = 8, THROWN = 10;
+    // and InstructionEmitter's: the register array, pending flags (kind, size, a, b, res, aux), scratch
+    private static final int REGS = 11, PKIND = 12, PSIZE = 13, FA = 14, FB = 16, FRES = 18, FAUX = 20, TA = 22, TB = 24, ADDR = 26, STOPS = 28;
 
     private RegionCompiler() {}
 
@@ -110,7 +115,7 @@ final class RegionCompiler {
         for (int j = 0; j < blocks.size(); j++) {
             code[j] = blocks.get(j).insns;
             for (Insn in : code[j]) {
-                data.add(in.handler);
+                data.add(callee(in));
                 data.add(in);
             }
         }
@@ -159,6 +164,20 @@ final class RegionCompiler {
         mv.visitVarInsn(ISTORE, K);
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, CUR);
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitFieldInsn(GETFIELD, CPU, "r", "[J");
+        mv.visitVarInsn(ASTORE, REGS);
+        mv.visitLdcInsn(-1);
+        mv.visitVarInsn(ISTORE, PKIND);
+        mv.visitLdcInsn(0);
+        mv.visitVarInsn(ISTORE, PSIZE);
+        mv.visitLdcInsn(Cpu.STOP_CHECK_INTERVAL);
+        mv.visitVarInsn(ISTORE, STOPS);
+        for (int local : new int[] {FA, FB, FRES, FAUX, TA, TB, ADDR}) {
+            mv.visitInsn(LCONST_0);
+            mv.visitVarInsn(LSTORE, local);
+        }
+        InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR);
         mv.visitLabel(start);
         mv.visitJumpInsn(GOTO, body[0]); // the run loop checked the first block already
         int constant = 0;
@@ -170,6 +189,17 @@ final class RegionCompiler {
             mv.visitVarInsn(ALOAD, C);
             mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "mustLeaveRegion", "()Z", false);
             mv.visitJumpInsn(IFNE, leave);
+            // the volatile stop request every STOP_CHECK_INTERVAL blocks, as the run loop reads it
+            Label noStopCheck = new Label();
+            mv.visitIincInsn(STOPS, -1);
+            mv.visitVarInsn(ILOAD, STOPS);
+            mv.visitJumpInsn(IFGT, noStopCheck);
+            mv.visitLdcInsn(Cpu.STOP_CHECK_INTERVAL);
+            mv.visitVarInsn(ISTORE, STOPS);
+            mv.visitVarInsn(ALOAD, C);
+            mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stopRequested", "()Z", false);
+            mv.visitJumpInsn(IFNE, leave);
+            mv.visitLabel(noStopCheck);
             mv.visitVarInsn(LLOAD, LEFT);
             mv.visitVarInsn(LLOAD, DONE);
             mv.visitInsn(LSUB);
@@ -185,16 +215,19 @@ final class RegionCompiler {
             for (int t = 0; t < n; t++) {
                 mv.visitLdcInsn(t);
                 mv.visitVarInsn(ISTORE, K);
-                mv.visitLdcInsn(classData(Handler.class, constant++));
-                mv.visitVarInsn(ALOAD, C);
-                mv.visitLdcInsn(classData(Insn.class, constant++));
-                mv.visitMethodInsn(INVOKEVIRTUAL, Type.getInternalName(Handler.class), "exec", "(L" + CPU + ";" + INSN_DESC + ")V", false);
+                int handler = constant;
+                constant += 2;
+                if (!emitter.emit(code[t])) {
+                    emitter.flush(); // the handler reads the flags from the CPU
+                    call(mv, code[t], handler);
+                }
                 if (code[t].mayWriteMemory && t < n - 1) {
                     // a store into decoded code ends the block right after it, as in the interpreter
                     Label same = new Label();
                     mv.visitVarInsn(ALOAD, C);
                     mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "codeChanged", "()Z", false);
                     mv.visitJumpInsn(IFEQ, same);
+                    emitter.writeBack();
                     retire(mv, t + 1);
                     mv.visitVarInsn(ALOAD, C);
                     mv.visitLdcInsn(code[t].next);
@@ -203,6 +236,7 @@ final class RegionCompiler {
                     mv.visitLabel(same);
                 }
             }
+            emitter.flush(); // the next block may read the flags from the CPU
             retire(mv, n);
             Insn last = code[n - 1];
             if (!last.branch) {
@@ -216,14 +250,29 @@ final class RegionCompiler {
                 mv.visitJumpInsn(IFNE, leave);
             }
             if (chainable(blocks.get(j))) {
+                // on to the block at RIP if the region holds it: its direct successors first, then
+                // (after an indirect jump, call or return) every other block of the region
                 mv.visitVarInsn(ALOAD, C);
                 mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
                 mv.visitVarInsn(LSTORE, NEXT);
+                List<Integer> order = new ArrayList<>();
                 for (long s : successors(blocks.get(j))) {
                     int to = indexOf(blocks, s);
-                    if (to >= 0 && chainable(blocks.get(to))) {
+                    if (to >= 0 && !order.contains(to)) {
+                        order.add(to);
+                    }
+                }
+                if (!direct(last)) {
+                    for (int to = 0; to < nb; to++) {
+                        if (!order.contains(to)) {
+                            order.add(to);
+                        }
+                    }
+                }
+                for (int to : order) {
+                    if (chainable(blocks.get(to))) {
                         mv.visitVarInsn(LLOAD, NEXT);
-                        mv.visitLdcInsn(s);
+                        mv.visitLdcInsn(blocks.get(to).rip);
                         mv.visitInsn(LCMP);
                         mv.visitJumpInsn(IFEQ, check[to]);
                     }
@@ -237,6 +286,19 @@ final class RegionCompiler {
         mv.visitInsn(LRETURN);
         mv.visitLabel(onThrow);
         mv.visitVarInsn(ASTORE, THROWN);
+        // flags the faulting block had pending in locals: the CPU gets what the interpreter would have set
+        Label noFlags = new Label();
+        mv.visitVarInsn(ILOAD, PKIND);
+        mv.visitJumpInsn(IFLT, noFlags);
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitVarInsn(ILOAD, PKIND);
+        mv.visitVarInsn(ILOAD, PSIZE);
+        mv.visitVarInsn(LLOAD, FA);
+        mv.visitVarInsn(LLOAD, FB);
+        mv.visitVarInsn(LLOAD, FRES);
+        mv.visitVarInsn(LLOAD, FAUX);
+        mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(LazyFlags.class), "restore", InstructionEmitter.RESTORE_DESC, false);
+        mv.visitLabel(noFlags);
         mv.visitVarInsn(ALOAD, C);
         mv.visitVarInsn(ILOAD, K);
         mv.visitFieldInsn(PUTFIELD, CPU, "compiledFaultIndex", "I");
@@ -259,7 +321,7 @@ final class RegionCompiler {
         int k = 0;
         for (Block b : blocks) {
             for (int t = 0; t < b.insns.length; t++) {
-                clinit.visitLdcInsn(classData(Handler.class, k++));
+                clinit.visitLdcInsn(classData(calleeType(b.insns[t]), k++));
                 clinit.visitInsn(POP);
                 clinit.visitLdcInsn(classData(Insn.class, k++));
                 clinit.visitInsn(POP);
@@ -274,6 +336,34 @@ final class RegionCompiler {
         return cw.toByteArray();
     }
 
+    /**
+     * What an instruction the emitter does not write out calls: its handler, or for an operation
+     * without a specialized one, the operation's family method (not the reference executor's
+     * dispatch, which is too large for the JVM to inline).
+     */
+    private static Object callee(Insn in) {
+        return in.handler == Executor.REFERENCE ? Executor.semantics(in.op) : in.handler;
+    }
+
+    private static Class<?> calleeType(Insn in) {
+        return in.handler == Executor.REFERENCE ? Executor.Semantics.class : Handler.class;
+    }
+
+    /** Calls the instruction's callee (class data {@code constant}) on the CPU and the instruction (class data {@code constant + 1}). */
+    private static void call(MethodVisitor mv, Insn in, int constant) {
+        boolean reference = in.handler == Executor.REFERENCE;
+        Class<?> type = calleeType(in);
+        mv.visitLdcInsn(classData(type, constant));
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitLdcInsn(classData(Insn.class, constant + 1));
+        String desc = "(L" + CPU + ";" + INSN_DESC + ")V";
+        if (reference) {
+            mv.visitMethodInsn(INVOKEINTERFACE, Type.getInternalName(type), "exec", desc, true);
+        } else {
+            mv.visitMethodInsn(INVOKEVIRTUAL, Type.getInternalName(type), "exec", desc, false);
+        }
+    }
+
     /** c.retire(n); done += n. */
     private static void retire(MethodVisitor mv, int n) {
         mv.visitVarInsn(ALOAD, C);
@@ -283,6 +373,14 @@ final class RegionCompiler {
         mv.visitLdcInsn((long) n);
         mv.visitInsn(LADD);
         mv.visitVarInsn(LSTORE, DONE);
+    }
+
+    /** Where control goes after {@code last} is known from the code (a fall-through or a direct branch). */
+    static boolean direct(Insn last) {
+        return !last.branch || switch (last.op) {
+            case Op.JCC, Op.LOOP, Op.JRCXZ, Op.JMP_REL, Op.CALL_REL -> true;
+            default -> false;
+        };
     }
 
     private static int indexOf(List<Block> blocks, long rip) {

@@ -1,0 +1,749 @@
+package dev.lbrvmm.vmm.cpu;
+
+import static org.objectweb.asm.Opcodes.ALOAD;
+import static org.objectweb.asm.Opcodes.DUP2;
+import static org.objectweb.asm.Opcodes.GOTO;
+import static org.objectweb.asm.Opcodes.I2L;
+import static org.objectweb.asm.Opcodes.IFEQ;
+import static org.objectweb.asm.Opcodes.IFGE;
+import static org.objectweb.asm.Opcodes.IFGT;
+import static org.objectweb.asm.Opcodes.IFLE;
+import static org.objectweb.asm.Opcodes.IFLT;
+import static org.objectweb.asm.Opcodes.IFNE;
+import static org.objectweb.asm.Opcodes.INVOKESTATIC;
+import static org.objectweb.asm.Opcodes.INVOKEVIRTUAL;
+import static org.objectweb.asm.Opcodes.ISTORE;
+import static org.objectweb.asm.Opcodes.L2I;
+import static org.objectweb.asm.Opcodes.LADD;
+import static org.objectweb.asm.Opcodes.LALOAD;
+import static org.objectweb.asm.Opcodes.LAND;
+import static org.objectweb.asm.Opcodes.LASTORE;
+import static org.objectweb.asm.Opcodes.LCMP;
+import static org.objectweb.asm.Opcodes.LLOAD;
+import static org.objectweb.asm.Opcodes.LOR;
+import static org.objectweb.asm.Opcodes.LSHL;
+import static org.objectweb.asm.Opcodes.LSHR;
+import static org.objectweb.asm.Opcodes.LSTORE;
+import static org.objectweb.asm.Opcodes.LSUB;
+import static org.objectweb.asm.Opcodes.LUSHR;
+import static org.objectweb.asm.Opcodes.LXOR;
+import static org.objectweb.asm.Opcodes.PUTFIELD;
+
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Type;
+
+/**
+ * Emits the bytecode of one instruction of a translated region with every operand a constant:
+ * register numbers, operand size, immediates, displacements, branch targets and the ALU row are
+ * folded into the code, where a handler reads them from its {@link Insn} at run time. Only the
+ * common 32- and 64-bit forms are emitted here ({@link #emit} says false for the rest, which call
+ * their handler as in the interpreter); what each one computes is the handler's own rule, written
+ * again in bytecode, and {@code EngineEquivalenceTest}, {@code TranslatedRegionTest} and
+ * {@code RandomProgramEquivalenceTest} hold the two to the same results.
+ *
+ * <p><b>Flags stay in locals.</b> A flag-setting instruction leaves its {@link LazyFlags} operands in
+ * the region's locals; they are written to the CPU only when something else could look at them:
+ * before a handler runs, before a condition this class cannot evaluate from the locals, at the end
+ * of each block, and on a fault (the region's exception path writes back whatever is pending, so a
+ * fault sees the flags the interpreter would have left). A Jcc after CMP or TEST compares the kept
+ * operands directly, like {@link LazyFlags#cond}. The kind and size pending at each point are
+ * known while translating and kept in two locals only for the exception path.
+ */
+final class InstructionEmitter {
+    private static final String CPU = Type.getInternalName(Cpu.class);
+    private static final String FLAGS = Type.getInternalName(LazyFlags.class);
+    private static final String CONTROL = Type.getInternalName(ControlFlow.class);
+    /** LazyFlags.restore(Cpu, kind, size, a, b, res, aux). */
+    static final String RESTORE_DESC = "(L" + CPU + ";IIJJJJ)V";
+    private static final long M32 = 0xFFFF_FFFFL;
+
+    private final MethodVisitor mv;
+    private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr;
+    /** The LazyFlags kind whose operands are in the locals and not yet in the CPU, or -1. */
+    private int pending = -1;
+    private int pendingSize;
+
+    /**
+     * @param c local holding the Cpu; {@code regs} its register array; {@code pkind, psize} ints and
+     *     the rest longs (two slots each): pending flags for the exception path and scratch
+     */
+    InstructionEmitter(MethodVisitor mv, int c, int regs, int pkind, int psize, int fa, int fb, int fres, int faux, int ta, int tb, int addr) {
+        this.mv = mv;
+        this.c = c;
+        this.regs = regs;
+        this.pkind = pkind;
+        this.psize = psize;
+        this.fa = fa;
+        this.fb = fb;
+        this.fres = fres;
+        this.faux = faux;
+        this.ta = ta;
+        this.tb = tb;
+        this.addr = addr;
+    }
+
+    /** Emits {@code in} with constant operands; false when it is not a form this class knows (nothing emitted). */
+    boolean emit(Insn in) {
+        if (!supported(in)) {
+            return false;
+        }
+        switch (in.op) {
+            case Op.NOP -> { }
+            case Op.MOV_R_RM -> {
+                readRm(in, in.size);
+                writeReg(in.reg, in.size);
+            }
+            case Op.MOV_RM_R -> {
+                if (in.mem) {
+                    ea(in);
+                    mv.visitVarInsn(LSTORE, addr);
+                }
+                readReg(in.reg, in.size);
+                writeRm(in);
+            }
+            case Op.MOV_RM_I -> {
+                if (in.mem) {
+                    ea(in);
+                    mv.visitVarInsn(LSTORE, addr);
+                }
+                mv.visitLdcInsn(in.imm);
+                writeRm(in);
+            }
+            case Op.MOVZX, Op.MOVSX -> {
+                readRm(in, in.size2);
+                if (in.op == Op.MOVSX) {
+                    signExtend(in.size2);
+                    mask(in.size);
+                }
+                writeReg(in.reg, in.size);
+            }
+            case Op.LEA -> {
+                offset(in);
+                if (in.size == 4 || in.addr32) {
+                    mask(4);
+                }
+                writeReg(in.reg, 8);
+            }
+            case Op.ALU_RM_R, Op.ALU_RM_I, Op.TEST_RM_R, Op.TEST_RM_I -> {
+                if (in.mem) {
+                    ea(in);
+                    mv.visitVarInsn(LSTORE, addr);
+                }
+                readRm(in, in.size);
+                mv.visitVarInsn(LSTORE, ta);
+                if (in.op == Op.ALU_RM_R || in.op == Op.TEST_RM_R) {
+                    readReg(in.reg, in.size);
+                } else {
+                    mv.visitLdcInsn(in.imm);
+                }
+                mv.visitVarInsn(LSTORE, tb);
+                int row = in.op == Op.TEST_RM_R || in.op == Op.TEST_RM_I ? Arithmetic.AND : in.ext;
+                alu(row, in.size);
+                if (in.op == Op.ALU_RM_R || in.op == Op.ALU_RM_I) {
+                    if (Arithmetic.writesResult(row)) {
+                        mv.visitVarInsn(LLOAD, fres);
+                        writeRm(in);
+                    }
+                }
+            }
+            case Op.ALU_R_RM -> {
+                readReg(in.reg, in.size);
+                mv.visitVarInsn(LSTORE, ta);
+                readRm(in, in.size);
+                mv.visitVarInsn(LSTORE, tb);
+                alu(in.ext, in.size);
+                if (Arithmetic.writesResult(in.ext)) {
+                    mv.visitVarInsn(LLOAD, fres);
+                    writeReg(in.reg, in.size);
+                }
+            }
+            case Op.INC, Op.DEC -> incDec(in);
+            case Op.SHIFT_I -> shift(in);
+            case Op.PUSH_R, Op.PUSH_I -> {
+                mv.visitVarInsn(ALOAD, c);
+                if (in.op == Op.PUSH_R) {
+                    readReg(in.reg, 8);
+                } else {
+                    mv.visitLdcInsn(in.imm);
+                }
+                mv.visitLdcInsn(8);
+                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "push", "(JI)V", false);
+            }
+            case Op.POP_R -> {
+                mv.visitVarInsn(ALOAD, c);
+                mv.visitLdcInsn(8);
+                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "pop", "(I)J", false);
+                writeReg(in.reg, 8);
+            }
+            case Op.JMP_REL -> {
+                flush();
+                taken(in, in.target, BranchKind.K_NEAR_REL_JMP);
+            }
+            case Op.CALL_REL -> {
+                flush();
+                mv.visitVarInsn(ALOAD, c);
+                mv.visitLdcInsn(in.next);
+                mv.visitLdcInsn(8);
+                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "push", "(JI)V", false);
+                taken(in, in.target, BranchKind.K_NEAR_REL_CALL);
+            }
+            case Op.JMP_RM -> {
+                flush();
+                readReg(in.rm, 8);
+                canonical();
+                mv.visitVarInsn(LSTORE, ta);
+                takenTo(in, ta, BranchKind.K_NEAR_IND_JMP);
+            }
+            case Op.RET -> {
+                flush();
+                // the return address is read (and may fault) before RSP moves, as in ControlFlow.ret
+                mv.visitVarInsn(ALOAD, c);
+                mv.visitVarInsn(ALOAD, c);
+                readReg(Cpu.RSP, 8);
+                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
+                mv.visitLdcInsn(8);
+                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "load", "(JI)J", false);
+                canonical();
+                mv.visitVarInsn(LSTORE, ta);
+                readReg(Cpu.RSP, 8);
+                mv.visitLdcInsn(8L);
+                mv.visitInsn(LADD);
+                writeReg(Cpu.RSP, 8);
+                takenTo(in, ta, BranchKind.K_NEAR_RET);
+            }
+            case Op.JCC -> jcc(in);
+            default -> throw new AssertionError(Op.name(in.op));
+        }
+        return true;
+    }
+
+    /** The forms {@link #emit} knows: 32- and 64-bit operands, no segment override, no AH..BH. */
+    static boolean supported(Insn in) {
+        boolean wide = in.size == 4 || in.size == 8;
+        if (in.mem && in.seg != 0) {
+            return false;
+        }
+        return switch (in.op) {
+            case Op.NOP -> true;
+            case Op.MOV_R_RM, Op.MOV_RM_R, Op.MOV_RM_I, Op.TEST_RM_R, Op.TEST_RM_I, Op.INC, Op.DEC -> wide;
+            case Op.MOVZX, Op.MOVSX -> wide && (in.mem || in.rm < 16) && (in.size2 == 1 || in.size2 == 2 || in.size2 == 4);
+            case Op.LEA -> wide;
+            case Op.ALU_RM_R, Op.ALU_R_RM, Op.ALU_RM_I -> wide && in.ext != Arithmetic.ADC && in.ext != Arithmetic.SBB;
+            case Op.SHIFT_I -> wide && !in.mem && (in.ext == Shifts.SHL || in.ext == Shifts.SAL || in.ext == Shifts.SHR || in.ext == Shifts.SAR);
+            case Op.PUSH_R, Op.POP_R, Op.PUSH_I, Op.CALL_REL -> in.size == 8;
+            case Op.RET -> in.size == 8 && in.imm == 0;
+            case Op.JMP_RM -> in.size == 8 && !in.mem;
+            case Op.JMP_REL, Op.JCC -> true;
+            default -> false;
+        };
+    }
+
+    /** Writes pending flags to the CPU (before anything else may read them there); none are pending after it. */
+    void flush() {
+        if (pending < 0) {
+            return;
+        }
+        writeBack();
+        setPending(-1, 0);
+    }
+
+    /** Writes pending flags to the CPU on a path that leaves the region; code after it still has them pending. */
+    void writeBack() {
+        if (pending < 0) {
+            return;
+        }
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitLdcInsn(pending);
+        mv.visitLdcInsn(pendingSize);
+        mv.visitVarInsn(LLOAD, fa);
+        mv.visitVarInsn(LLOAD, fb);
+        mv.visitVarInsn(LLOAD, fres);
+        mv.visitVarInsn(LLOAD, faux);
+        mv.visitMethodInsn(INVOKESTATIC, FLAGS, "restore", RESTORE_DESC, false);
+    }
+
+    private void setPending(int kind, int size) {
+        pending = kind;
+        pendingSize = size;
+        mv.visitLdcInsn(kind);
+        mv.visitVarInsn(ISTORE, pkind);
+        mv.visitLdcInsn(size);
+        mv.visitVarInsn(ISTORE, psize);
+    }
+
+    // ------------------------------------------------------------------ operands
+
+    private void readReg(int n, int size) {
+        mv.visitVarInsn(ALOAD, regs);
+        mv.visitLdcInsn(n);
+        mv.visitInsn(LALOAD);
+        mask(size);
+    }
+
+    /** Stores the long on the stack (already masked to {@code size}, 4 or 8) into register n. */
+    private void writeReg(int n, int size) {
+        mask(size); // 32-bit writes zero-extend; on a value masked already the JVM folds it away
+        mv.visitVarInsn(LSTORE, tb);
+        mv.visitVarInsn(ALOAD, regs);
+        mv.visitLdcInsn(n);
+        mv.visitVarInsn(LLOAD, tb);
+        mv.visitInsn(LASTORE);
+    }
+
+    private void mask(int size) {
+        if (size == 4) {
+            mv.visitLdcInsn(M32);
+            mv.visitInsn(LAND);
+        } else if (size == 2) {
+            mv.visitLdcInsn(0xFFFFL);
+            mv.visitInsn(LAND);
+        } else if (size == 1) {
+            mv.visitLdcInsn(0xFFL);
+            mv.visitInsn(LAND);
+        }
+    }
+
+    private void signExtend(int size) {
+        int s = 64 - 8 * size;
+        if (s != 0) {
+            mv.visitLdcInsn(s);
+            mv.visitInsn(LSHL);
+            mv.visitLdcInsn(s);
+            mv.visitInsn(LSHR);
+        }
+    }
+
+    /** The r/m operand at {@code size}: a load (at the address in {@code addr} for RMW forms, else computed) or a register. */
+    private void readRm(Insn in, int size) {
+        if (!in.mem) {
+            readReg(in.rm, size);
+            return;
+        }
+        mv.visitVarInsn(ALOAD, c);
+        if (in.op == Op.ALU_RM_R || in.op == Op.ALU_RM_I || in.op == Op.TEST_RM_R || in.op == Op.TEST_RM_I || in.op == Op.INC
+                || in.op == Op.DEC) {
+            mv.visitVarInsn(LLOAD, addr);
+        } else {
+            ea(in);
+        }
+        mv.visitLdcInsn(size);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "load", "(JI)J", false);
+    }
+
+    /** Writes the long on the stack to the r/m operand (memory at the address in {@code addr}). */
+    private void writeRm(Insn in) {
+        if (!in.mem) {
+            writeReg(in.rm, in.size);
+            return;
+        }
+        mv.visitVarInsn(LSTORE, tb);
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitVarInsn(LLOAD, addr);
+        mv.visitLdcInsn(in.size);
+        mv.visitVarInsn(LLOAD, tb);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "store", "(JIJ)V", false);
+    }
+
+    /** base + index << scale + disp, not truncated (LEA's offset and, truncated by ea, the address). */
+    private void offset(Insn in) {
+        mv.visitLdcInsn(in.disp);
+        if (in.base >= 0) {
+            readReg(in.base, 8);
+            mv.visitInsn(LADD);
+        }
+        if (in.index >= 0) {
+            readReg(in.index, 8);
+            if (in.scale != 0) {
+                mv.visitLdcInsn(in.scale);
+                mv.visitInsn(LSHL);
+            }
+            mv.visitInsn(LADD);
+        }
+    }
+
+    /** Cpu.ea without a segment override (those forms are not emitted here). */
+    private void ea(Insn in) {
+        offset(in);
+        if (in.addr32) {
+            mask(4);
+        }
+    }
+
+    private void canonical() {
+        mv.visitMethodInsn(INVOKESTATIC, CONTROL, "canonicalTarget", "(J)J", false);
+    }
+
+    // ------------------------------------------------------------------ arithmetic
+
+    /** fa = ta, fb = tb, fres = ta (row) tb, the flags pending as the row's LazyFlags kind. */
+    private void alu(int row, int size) {
+        int kind = switch (row) {
+            case Arithmetic.ADD -> LazyFlags.ADD;
+            case Arithmetic.SUB, Arithmetic.CMP -> LazyFlags.SUB;
+            default -> LazyFlags.LOGIC;
+        };
+        mv.visitVarInsn(LLOAD, ta);
+        mv.visitVarInsn(LLOAD, tb);
+        mv.visitInsn(switch (row) {
+            case Arithmetic.ADD -> LADD;
+            case Arithmetic.SUB, Arithmetic.CMP -> LSUB;
+            case Arithmetic.AND -> LAND;
+            case Arithmetic.OR -> LOR;
+            case Arithmetic.XOR -> LXOR;
+            default -> throw new AssertionError("ALU row " + row);
+        });
+        mask(size);
+        mv.visitVarInsn(LSTORE, fres);
+        if (kind == LazyFlags.LOGIC) {
+            mv.visitLdcInsn(0L); // Arithmetic.logic keeps no operands
+            mv.visitInsn(DUP2);
+            mv.visitVarInsn(LSTORE, fa);
+            mv.visitVarInsn(LSTORE, fb);
+        } else {
+            mv.visitVarInsn(LLOAD, ta);
+            mv.visitVarInsn(LSTORE, fa);
+            mv.visitVarInsn(LLOAD, tb);
+            mv.visitVarInsn(LSTORE, fb);
+        }
+        setPending(kind, size);
+    }
+
+    /** INC/DEC keep CF: the carry before them goes to fAux, as in Arithmetic.incDec. */
+    private void incDec(Insn in) {
+        if (in.mem) {
+            ea(in);
+            mv.visitVarInsn(LSTORE, addr);
+        }
+        readRm(in, in.size);
+        mv.visitVarInsn(LSTORE, ta);
+        carryFlag();
+        mv.visitVarInsn(LSTORE, faux);
+        mv.visitVarInsn(LLOAD, ta);
+        mv.visitLdcInsn(1L);
+        mv.visitInsn(in.op == Op.INC ? LADD : LSUB);
+        mask(in.size);
+        mv.visitVarInsn(LSTORE, fres);
+        mv.visitVarInsn(LLOAD, ta);
+        mv.visitVarInsn(LSTORE, fa);
+        mv.visitLdcInsn(1L);
+        mv.visitVarInsn(LSTORE, fb);
+        setPending(in.op == Op.INC ? LazyFlags.INC : LazyFlags.DEC, in.size);
+        mv.visitVarInsn(LLOAD, fres);
+        writeRm(in);
+    }
+
+    /** Pushes CF as a long 0 or 1: from the pending kind when it says, else from the CPU. */
+    private void carryFlag() {
+        Label one = new Label(), end = new Label();
+        switch (pending) {
+            case LazyFlags.LOGIC -> {
+                mv.visitLdcInsn(0L);
+                return;
+            }
+            case LazyFlags.INC, LazyFlags.DEC -> {
+                mv.visitVarInsn(LLOAD, faux);
+                return;
+            }
+            case LazyFlags.SUB -> {
+                unsignedCompare(fa, fb);
+                mv.visitJumpInsn(IFLT, one);
+            }
+            case LazyFlags.ADD -> {
+                unsignedCompare(fres, fa);
+                mv.visitJumpInsn(IFLT, one);
+            }
+            default -> {
+                flush();
+                mv.visitVarInsn(ALOAD, c);
+                mv.visitMethodInsn(INVOKESTATIC, FLAGS, "cf", "(L" + CPU + ";)Z", false);
+                mv.visitInsn(I2L);
+                return;
+            }
+        }
+        mv.visitLdcInsn(0L);
+        mv.visitJumpInsn(GOTO, end);
+        mv.visitLabel(one);
+        mv.visitLdcInsn(1L);
+        mv.visitLabel(end);
+    }
+
+    /** SHL/SAL, SHR, SAR of a register by a constant count, as Shifts.shift computes them. */
+    private void shift(Insn in) {
+        int size = in.size;
+        int count = (int) in.imm & (size == 8 ? 63 : 31);
+        if (count == 0) {
+            if (size == 4) { // Shifts.zeroCount: flags alone, the 32-bit destination still zero-extended
+                readReg(in.rm, 4);
+                writeReg(in.rm, 4);
+            }
+            return;
+        }
+        int bits = size * 8;
+        long sign = OperandSize.SIGN[size];
+        readReg(in.rm, size);
+        mv.visitVarInsn(LSTORE, ta);
+        // fres = result; faux = CF | OF bits (count < bits always: the count is masked to bits - 1)
+        switch (in.ext) {
+            case Shifts.SHR -> {
+                mv.visitVarInsn(LLOAD, ta);
+                mv.visitLdcInsn(count);
+                mv.visitInsn(LUSHR);
+                mv.visitVarInsn(LSTORE, fres);
+                bitTo(ta, count - 1, Cpu.CF); // CF: the last bit shifted out
+                mv.visitVarInsn(LLOAD, ta); // OF: the operand's sign, for every count (as Shifts.shift)
+                mv.visitLdcInsn(sign);
+                mv.visitInsn(LAND);
+                flagIfNonZero(Cpu.OF);
+                mv.visitInsn(LOR);
+                mv.visitVarInsn(LSTORE, faux);
+            }
+            case Shifts.SAR -> {
+                mv.visitVarInsn(LLOAD, ta);
+                signExtend(size);
+                mv.visitInsn(DUP2);
+                mv.visitLdcInsn(count);
+                mv.visitInsn(LSHR);
+                mask(size);
+                mv.visitVarInsn(LSTORE, fres);
+                mv.visitVarInsn(LSTORE, tb);
+                bitTo(tb, count - 1, Cpu.CF);
+                mv.visitVarInsn(LSTORE, faux);
+            }
+            default -> { // SHL, SAL
+                mv.visitVarInsn(LLOAD, ta);
+                mv.visitLdcInsn(count);
+                mv.visitInsn(LSHL);
+                mask(size);
+                mv.visitVarInsn(LSTORE, fres);
+                bitTo(ta, bits - count, Cpu.CF);
+                mv.visitVarInsn(LSTORE, faux);
+                // OF = (sign of result) != CF
+                mv.visitVarInsn(LLOAD, fres);
+                mv.visitLdcInsn(sign);
+                mv.visitInsn(LAND);
+                flagIfNonZero(1);
+                mv.visitVarInsn(LLOAD, faux);
+                mv.visitInsn(LXOR); // 1 when they differ (CF is bit 0)
+                mv.visitLdcInsn(1L);
+                mv.visitInsn(LAND);
+                flagIfNonZero(Cpu.OF);
+                mv.visitVarInsn(LLOAD, faux);
+                mv.visitInsn(LOR);
+                mv.visitVarInsn(LSTORE, faux);
+            }
+        }
+        setPending(LazyFlags.SHIFT, size);
+        mv.visitVarInsn(LLOAD, fres);
+        writeReg(in.rm, size);
+    }
+
+    /** Pushes {@code flag} if bit {@code bit} of the long in {@code local} is set, else 0. */
+    private void bitTo(int local, int bit, long flag) {
+        mv.visitVarInsn(LLOAD, local);
+        mv.visitLdcInsn(bit);
+        mv.visitInsn(LUSHR);
+        mv.visitLdcInsn(1L);
+        mv.visitInsn(LAND);
+        if (flag != 1) {
+            mv.visitLdcInsn(Long.numberOfTrailingZeros(flag));
+            mv.visitInsn(LSHL);
+        }
+    }
+
+    /** Replaces the long on the stack by {@code flag} if it is non-zero, else 0. */
+    private void flagIfNonZero(long flag) {
+        Label zero = new Label(), end = new Label();
+        mv.visitLdcInsn(0L);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFEQ, zero);
+        mv.visitLdcInsn(flag);
+        mv.visitJumpInsn(GOTO, end);
+        mv.visitLabel(zero);
+        mv.visitLdcInsn(0L);
+        mv.visitLabel(end);
+    }
+
+    /** Leaves the int comparison (-1, 0, 1) of two longs as unsigned numbers. */
+    private void unsignedCompare(int x, int y) {
+        mv.visitVarInsn(LLOAD, x);
+        mv.visitLdcInsn(Long.MIN_VALUE);
+        mv.visitInsn(LADD);
+        mv.visitVarInsn(LLOAD, y);
+        mv.visitLdcInsn(Long.MIN_VALUE);
+        mv.visitInsn(LADD);
+        mv.visitInsn(LCMP);
+    }
+
+    /** Leaves the int comparison of two longs sign-extended from {@code size}. */
+    private void signedCompare(int x, int y, int size) {
+        mv.visitVarInsn(LLOAD, x);
+        if (size == 4) {
+            mv.visitInsn(L2I);
+            mv.visitInsn(I2L);
+        }
+        mv.visitVarInsn(LLOAD, y);
+        if (size == 4) {
+            mv.visitInsn(L2I);
+            mv.visitInsn(I2L);
+        }
+        mv.visitInsn(LCMP);
+    }
+
+    /** Leaves the int comparison of the pending result, sign-extended, with 0. */
+    private void resultSign(int size) {
+        mv.visitVarInsn(LLOAD, fres);
+        if (size == 4) {
+            mv.visitInsn(L2I);
+            mv.visitInsn(I2L);
+        }
+        mv.visitLdcInsn(0L);
+        mv.visitInsn(LCMP);
+    }
+
+    // ------------------------------------------------------------------ branches
+
+    private void jcc(Insn in) {
+        int kind = pending, size = pendingSize;
+        flush(); // the block ends here: the next one may read the flags from the CPU
+        Label taken = new Label(), after = new Label();
+        int cc = in.ext;
+        int jump = condition(kind, size, cc >> 1);
+        if (jump < 0) {
+            mv.visitVarInsn(ALOAD, c);
+            mv.visitLdcInsn(cc);
+            mv.visitMethodInsn(INVOKESTATIC, FLAGS, "cond", "(L" + CPU + ";I)Z", false);
+            mv.visitJumpInsn(IFNE, taken);
+        } else if (jump == ALWAYS || jump == NEVER) {
+            if ((jump == ALWAYS) != ((cc & 1) != 0)) {
+                mv.visitJumpInsn(GOTO, taken);
+            }
+        } else {
+            mv.visitJumpInsn((cc & 1) != 0 ? negate(jump) : jump, taken);
+        }
+        // not taken
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitLdcInsn(in.next);
+        mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitLdcInsn(in.rip);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "notTaken", "(J)V", false);
+        mv.visitJumpInsn(GOTO, after);
+        mv.visitLabel(taken);
+        taken(in, in.target, BranchKind.K_CONDITIONAL);
+        mv.visitLabel(after);
+    }
+
+    private static final int ALWAYS = -2, NEVER = -3;
+
+    /**
+     * Emits the comparison for the positive condition {@code pair} (cc >> 1) of pending flags of
+     * {@code kind} and returns the IFxx opcode that jumps when it holds, ALWAYS or NEVER when it is
+     * known, or -1 (nothing emitted) when only LazyFlags.cond can say.
+     */
+    private int condition(int kind, int size, int pair) {
+        switch (kind) {
+            case LazyFlags.SUB -> {
+                switch (pair) {
+                    case LazyFlags.CC_B >> 1 -> {
+                        unsignedCompare(fa, fb);
+                        return IFLT;
+                    }
+                    case LazyFlags.CC_E >> 1 -> {
+                        mv.visitVarInsn(LLOAD, fa);
+                        mv.visitVarInsn(LLOAD, fb);
+                        mv.visitInsn(LCMP);
+                        return IFEQ;
+                    }
+                    case LazyFlags.CC_BE >> 1 -> {
+                        unsignedCompare(fa, fb);
+                        return IFLE;
+                    }
+                    case LazyFlags.CC_L >> 1 -> {
+                        signedCompare(fa, fb, size);
+                        return IFLT;
+                    }
+                    case LazyFlags.CC_LE >> 1 -> {
+                        signedCompare(fa, fb, size);
+                        return IFLE;
+                    }
+                    case LazyFlags.CC_S >> 1 -> {
+                        resultSign(size);
+                        return IFLT;
+                    }
+                    default -> {
+                        return -1;
+                    }
+                }
+            }
+            case LazyFlags.LOGIC -> { // CF = OF = 0
+                switch (pair) {
+                    case LazyFlags.CC_O >> 1, LazyFlags.CC_B >> 1 -> {
+                        return NEVER;
+                    }
+                    case LazyFlags.CC_E >> 1, LazyFlags.CC_BE >> 1 -> {
+                        resultSign(8);
+                        return IFEQ;
+                    }
+                    case LazyFlags.CC_S >> 1, LazyFlags.CC_L >> 1 -> {
+                        resultSign(size);
+                        return IFLT;
+                    }
+                    case LazyFlags.CC_LE >> 1 -> {
+                        resultSign(size);
+                        return IFLE;
+                    }
+                    default -> {
+                        return -1;
+                    }
+                }
+            }
+            case LazyFlags.ADD, LazyFlags.INC, LazyFlags.DEC, LazyFlags.SHIFT -> {
+                switch (pair) {
+                    case LazyFlags.CC_E >> 1 -> {
+                        resultSign(8);
+                        return IFEQ;
+                    }
+                    case LazyFlags.CC_S >> 1 -> {
+                        resultSign(size);
+                        return IFLT;
+                    }
+                    default -> {
+                        return -1;
+                    }
+                }
+            }
+            default -> {
+                return -1;
+            }
+        }
+    }
+
+    private static int negate(int jump) {
+        return switch (jump) {
+            case IFLT -> IFGE;
+            case IFLE -> IFGT;
+            case IFEQ -> IFNE;
+            default -> throw new AssertionError(jump);
+        };
+    }
+
+    private void taken(Insn in, long target, int kind) {
+        mv.visitLdcInsn(target);
+        mv.visitVarInsn(LSTORE, ta);
+        takenTo(in, ta, kind);
+    }
+
+    /** c.rip = target; c.branch(in.rip, target, kind), the target in a long local. */
+    private void takenTo(Insn in, int target, int kind) {
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitVarInsn(LLOAD, target);
+        mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitLdcInsn(in.rip);
+        mv.visitVarInsn(LLOAD, target);
+        mv.visitLdcInsn(kind);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "branch", "(JJI)V", false);
+    }
+
+}
