@@ -20,6 +20,7 @@ import static org.objectweb.asm.Opcodes.LAND;
 import static org.objectweb.asm.Opcodes.LASTORE;
 import static org.objectweb.asm.Opcodes.LCMP;
 import static org.objectweb.asm.Opcodes.LLOAD;
+import static org.objectweb.asm.Opcodes.LMUL;
 import static org.objectweb.asm.Opcodes.LOR;
 import static org.objectweb.asm.Opcodes.LSHL;
 import static org.objectweb.asm.Opcodes.LSHR;
@@ -59,16 +60,28 @@ final class InstructionEmitter {
     private static final long M32 = 0xFFFF_FFFFL;
 
     private final MethodVisitor mv;
-    private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr;
+    private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr, gpr, dirtyMask;
     /** The LazyFlags kind whose operands are in the locals and not yet in the CPU, or -1. */
     private int pending = -1;
     private int pendingSize;
+    /** Guest registers (bit n: register n) whose local is newer than the CPU's array. */
+    private int dirty;
+    /** Guest registers whose local is older than the CPU's array (a handler may have written them). */
+    private int stale;
+    /** The value the dirty-mask local holds here, or -1 when not known (at a block's start). */
+    private int maskStored = -1;
+    static final int ALL = 0xFFFF;
 
     /**
      * @param c local holding the Cpu; {@code regs} its register array; {@code pkind, psize} ints and
-     *     the rest longs (two slots each): pending flags for the exception path and scratch
+     *     the rest longs (two slots each): pending flags for the exception path and scratch;
+     *     {@code gpr} the first of 16 long locals holding the guest registers; {@code dirtyMask} an
+     *     int saying, for the exception path, which of them are newer than the CPU's array
      */
-    InstructionEmitter(MethodVisitor mv, int c, int regs, int pkind, int psize, int fa, int fb, int fres, int faux, int ta, int tb, int addr) {
+    InstructionEmitter(MethodVisitor mv, int c, int regs, int pkind, int psize, int fa, int fb, int fres, int faux, int ta, int tb, int addr,
+            int gpr, int dirtyMask) {
+        this.gpr = gpr;
+        this.dirtyMask = dirtyMask;
         this.mv = mv;
         this.c = c;
         this.regs = regs;
@@ -161,55 +174,48 @@ final class InstructionEmitter {
             case Op.INC, Op.DEC -> incDec(in);
             case Op.SHIFT_I -> shift(in);
             case Op.PUSH_R, Op.PUSH_I -> {
-                mv.visitVarInsn(ALOAD, c);
                 if (in.op == Op.PUSH_R) {
                     readReg(in.reg, 8);
                 } else {
                     mv.visitLdcInsn(in.imm);
                 }
-                mv.visitLdcInsn(8);
-                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "push", "(JI)V", false);
+                push();
             }
             case Op.POP_R -> {
-                mv.visitVarInsn(ALOAD, c);
-                mv.visitLdcInsn(8);
-                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "pop", "(I)J", false);
+                pop(false);
                 writeReg(in.reg, 8);
             }
+            case Op.IMUL_R_RM, Op.IMUL_R_RM_I -> imul(in);
             case Op.JMP_REL -> {
                 flush();
                 taken(in, in.target, BranchKind.K_NEAR_REL_JMP);
             }
             case Op.CALL_REL -> {
                 flush();
-                mv.visitVarInsn(ALOAD, c);
                 mv.visitLdcInsn(in.next);
-                mv.visitLdcInsn(8);
-                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "push", "(JI)V", false);
+                push();
                 taken(in, in.target, BranchKind.K_NEAR_REL_CALL);
+            }
+            case Op.CALL_RM -> { // ControlFlow.callIndirect: the target is read and checked before the push
+                flush();
+                readRm(in, 8);
+                canonical();
+                mv.visitVarInsn(LSTORE, ta);
+                mv.visitLdcInsn(in.next);
+                push();
+                takenTo(in, ta, BranchKind.K_NEAR_IND_CALL);
             }
             case Op.JMP_RM -> {
                 flush();
-                readReg(in.rm, 8);
+                readRm(in, 8);
                 canonical();
                 mv.visitVarInsn(LSTORE, ta);
                 takenTo(in, ta, BranchKind.K_NEAR_IND_JMP);
             }
             case Op.RET -> {
                 flush();
-                // the return address is read (and may fault) before RSP moves, as in ControlFlow.ret
-                mv.visitVarInsn(ALOAD, c);
-                mv.visitVarInsn(ALOAD, c);
-                readReg(Cpu.RSP, 8);
-                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
-                mv.visitLdcInsn(8);
-                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "load", "(JI)J", false);
-                canonical();
+                pop(true); // ControlFlow.ret: RSP moves only once the return address is read and canonical
                 mv.visitVarInsn(LSTORE, ta);
-                readReg(Cpu.RSP, 8);
-                mv.visitLdcInsn(8L);
-                mv.visitInsn(LADD);
-                writeReg(Cpu.RSP, 8);
                 takenTo(in, ta, BranchKind.K_NEAR_RET);
             }
             case Op.JCC -> jcc(in);
@@ -231,9 +237,9 @@ final class InstructionEmitter {
             case Op.LEA -> wide;
             case Op.ALU_RM_R, Op.ALU_R_RM, Op.ALU_RM_I -> wide && in.ext != Arithmetic.ADC && in.ext != Arithmetic.SBB;
             case Op.SHIFT_I -> wide && !in.mem && (in.ext == Shifts.SHL || in.ext == Shifts.SAL || in.ext == Shifts.SHR || in.ext == Shifts.SAR);
-            case Op.PUSH_R, Op.POP_R, Op.PUSH_I, Op.CALL_REL -> in.size == 8;
+            case Op.PUSH_R, Op.POP_R, Op.PUSH_I, Op.CALL_REL, Op.CALL_RM, Op.JMP_RM -> in.size == 8;
             case Op.RET -> in.size == 8 && in.imm == 0;
-            case Op.JMP_RM -> in.size == 8 && !in.mem;
+            case Op.IMUL_R_RM, Op.IMUL_R_RM_I -> wide;
             case Op.JMP_REL, Op.JCC -> true;
             default -> false;
         };
@@ -274,21 +280,135 @@ final class InstructionEmitter {
 
     // ------------------------------------------------------------------ operands
 
+    private int local(int n) {
+        return gpr + 2 * n;
+    }
+
     private void readReg(int n, int size) {
-        mv.visitVarInsn(ALOAD, regs);
-        mv.visitLdcInsn(n);
-        mv.visitInsn(LALOAD);
+        if ((stale & (1 << n)) != 0) {
+            load(n);
+        }
+        mv.visitVarInsn(LLOAD, local(n));
         mask(size);
     }
 
-    /** Stores the long on the stack (already masked to {@code size}, 4 or 8) into register n. */
-    private void writeReg(int n, int size) {
-        mask(size); // 32-bit writes zero-extend; on a value masked already the JVM folds it away
-        mv.visitVarInsn(LSTORE, tb);
+    /** local(n) = c.r[n]. */
+    private void load(int n) {
         mv.visitVarInsn(ALOAD, regs);
         mv.visitLdcInsn(n);
+        mv.visitInsn(LALOAD);
+        mv.visitVarInsn(LSTORE, local(n));
+        stale &= ~(1 << n);
+    }
+
+    /** Stores the long on the stack into register n, zero-extended from {@code size} (4 or 8). */
+    private void writeReg(int n, int size) {
+        mask(size); // 32-bit writes zero-extend; on a value masked already the JVM folds it away
+        mv.visitVarInsn(LSTORE, local(n));
+        stale &= ~(1 << n);
+        dirty |= 1 << n;
+    }
+
+    /** A block starts: every register's local is current; {@code mayBeDirty} of them may be newer than the CPU's array. */
+    void startBlock(int mayBeDirty) {
+        stale = 0;
+        dirty = mayBeDirty;
+        maskStored = -1;
+    }
+
+    /** An instruction starts: the exception path learns which locals it must write back if the instruction faults. */
+    void startInstruction() {
+        int m = dirty & ~stale;
+        if (m != maskStored) {
+            mv.visitLdcInsn(m);
+            mv.visitVarInsn(ISTORE, dirtyMask);
+            maskStored = m;
+        }
+    }
+
+    /** Before a handler: it reads the flags and registers from the CPU. */
+    void beforeHandler() {
+        flush();
+        spill();
+        startInstruction();
+    }
+
+    /** After a handler: it may have written any register. */
+    void afterHandler() {
+        dirty = 0;
+        stale = ALL;
+    }
+
+    /** The block ends: every local is made current again (what each block's start assumes). */
+    void endBlock() {
+        flush();
+        for (int n = 0; n < 16; n++) {
+            if ((stale & (1 << n)) != 0) {
+                load(n);
+            }
+        }
+    }
+
+    /** The registers whose locals may be newer than the CPU's array here. */
+    int dirty() {
+        return dirty & ~stale;
+    }
+
+    /** c.r[n] = local(n) for every dirty register; they stay dirty for the code after this if it does not leave. */
+    void writeBackRegisters() {
+        for (int n = 0; n < 16; n++) {
+            if ((dirty & ~stale & (1 << n)) != 0) {
+                mv.visitVarInsn(ALOAD, regs);
+                mv.visitLdcInsn(n);
+                mv.visitVarInsn(LLOAD, local(n));
+                mv.visitInsn(LASTORE);
+            }
+        }
+    }
+
+    private void spill() {
+        writeBackRegisters();
+        dirty = 0;
+    }
+
+    /** Cpu.push(value on the stack, 8): the new RSP is checked and the value stored before RSP moves. */
+    private void push() {
+        mv.visitVarInsn(LSTORE, tb);
+        mv.visitVarInsn(ALOAD, c);
+        readReg(Cpu.RSP, 8);
+        mv.visitLdcInsn(8L);
+        mv.visitInsn(LSUB);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
+        mv.visitVarInsn(LSTORE, addr);
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitVarInsn(LLOAD, addr);
+        mv.visitLdcInsn(8);
         mv.visitVarInsn(LLOAD, tb);
-        mv.visitInsn(LASTORE);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "store", "(JIJ)V", false);
+        mv.visitVarInsn(LLOAD, addr);
+        writeReg(Cpu.RSP, 8);
+    }
+
+    /**
+     * Cpu.pop(8), leaving the value on the stack: it is read (and may fault) before RSP moves, and
+     * so is the canonical check of a return address. Every emitted instruction writes its registers
+     * only after the last point where it may fault: the exception path writes back the registers
+     * dirty when the instruction started.
+     */
+    private void pop(boolean returnAddress) {
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitVarInsn(ALOAD, c);
+        readReg(Cpu.RSP, 8);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
+        mv.visitLdcInsn(8);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "load", "(JI)J", false);
+        if (returnAddress) {
+            canonical();
+        }
+        readReg(Cpu.RSP, 8);
+        mv.visitLdcInsn(8L);
+        mv.visitInsn(LADD);
+        writeReg(Cpu.RSP, 8);
     }
 
     private void mask(int size) {
@@ -431,6 +551,59 @@ final class InstructionEmitter {
         setPending(in.op == Op.INC ? LazyFlags.INC : LazyFlags.DEC, in.size);
         mv.visitVarInsn(LLOAD, fres);
         writeRm(in);
+    }
+
+    /** IMUL reg, r/m[, imm] truncated to the operand size: CF = OF = the product did not fit (MulDiv.imulTruncated). */
+    private void imul(Insn in) {
+        if (in.op == Op.IMUL_R_RM) {
+            readReg(in.reg, in.size);
+        } else {
+            readRm(in, in.size);
+        }
+        mv.visitVarInsn(LSTORE, ta);
+        if (in.op == Op.IMUL_R_RM) {
+            readRm(in, in.size);
+        } else {
+            mv.visitLdcInsn(in.imm);
+        }
+        mv.visitVarInsn(LSTORE, tb);
+        Label over = new Label(), end = new Label();
+        if (in.size == 8) {
+            mv.visitVarInsn(LLOAD, ta);
+            mv.visitVarInsn(LLOAD, tb);
+            mv.visitInsn(LMUL);
+            mv.visitVarInsn(LSTORE, fres);
+            mv.visitVarInsn(LLOAD, ta);
+            mv.visitVarInsn(LLOAD, tb);
+            mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "multiplyHigh", "(JJ)J", false);
+            mv.visitVarInsn(LLOAD, fres);
+            mv.visitLdcInsn(63);
+            mv.visitInsn(LSHR);
+        } else {
+            mv.visitVarInsn(LLOAD, ta);
+            signExtend(4);
+            mv.visitVarInsn(LLOAD, tb);
+            signExtend(4);
+            mv.visitInsn(LMUL);
+            mv.visitInsn(DUP2);
+            mv.visitVarInsn(LSTORE, addr); // the full product
+            mask(4);
+            mv.visitVarInsn(LSTORE, fres);
+            mv.visitVarInsn(LLOAD, addr);
+            mv.visitVarInsn(LLOAD, fres);
+            signExtend(4);
+        }
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFNE, over);
+        mv.visitLdcInsn(0L);
+        mv.visitJumpInsn(GOTO, end);
+        mv.visitLabel(over);
+        mv.visitLdcInsn(Cpu.CF | Cpu.OF);
+        mv.visitLabel(end);
+        mv.visitVarInsn(LSTORE, faux);
+        setPending(LazyFlags.SHIFT, in.size);
+        mv.visitVarInsn(LLOAD, fres);
+        writeReg(in.reg, in.size);
     }
 
     /** Pushes CF as a long 0 or 1: from the pending kind when it says, else from the CPU. */

@@ -11,6 +11,7 @@ import static org.objectweb.asm.Opcodes.ATHROW;
 import static org.objectweb.asm.Opcodes.GETFIELD;
 import static org.objectweb.asm.Opcodes.GOTO;
 import static org.objectweb.asm.Opcodes.H_INVOKESTATIC;
+import static org.objectweb.asm.Opcodes.IAND;
 import static org.objectweb.asm.Opcodes.IFEQ;
 import static org.objectweb.asm.Opcodes.IFGT;
 import static org.objectweb.asm.Opcodes.IFLT;
@@ -22,6 +23,8 @@ import static org.objectweb.asm.Opcodes.INVOKESTATIC;
 import static org.objectweb.asm.Opcodes.INVOKEVIRTUAL;
 import static org.objectweb.asm.Opcodes.ISTORE;
 import static org.objectweb.asm.Opcodes.LADD;
+import static org.objectweb.asm.Opcodes.LALOAD;
+import static org.objectweb.asm.Opcodes.LASTORE;
 import static org.objectweb.asm.Opcodes.LCMP;
 import static org.objectweb.asm.Opcodes.LCONST_0;
 import static org.objectweb.asm.Opcodes.LLOAD;
@@ -71,6 +74,8 @@ final class RegionCompiler {
     private static final int C = 1, LEFT = 2, DONE = 4, K = 6, CUR = 7, NEXT = 8, THROWN = 10;
     // and InstructionEmitter's: the register array, pending flags (kind, size, a, b, res, aux), scratch
     private static final int REGS = 11, PKIND = 12, PSIZE = 13, FA = 14, FB = 16, FRES = 18, FAUX = 20, TA = 22, TB = 24, ADDR = 26, STOPS = 28;
+    // the guest registers RAX..R15 (16 longs) and which of them are newer than Cpu.r at a fault
+    private static final int GPR = 30, DIRTY = 62;
 
     private RegionCompiler() {}
 
@@ -156,7 +161,7 @@ final class RegionCompiler {
         }
         MethodVisitor mv = cw.visitMethod(0, "run", "(L" + CPU + ";J)J", null, null);
         mv.visitCode();
-        Label start = new Label(), end = new Label(), onThrow = new Label(), leave = new Label();
+        Label start = new Label(), end = new Label(), onThrow = new Label(), leave = new Label(), leaveSynced = new Label();
         mv.visitTryCatchBlock(start, end, onThrow, "java/lang/RuntimeException");
         mv.visitInsn(LCONST_0);
         mv.visitVarInsn(LSTORE, DONE);
@@ -177,7 +182,15 @@ final class RegionCompiler {
             mv.visitInsn(LCONST_0);
             mv.visitVarInsn(LSTORE, local);
         }
-        InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR);
+        for (int n = 0; n < 16; n++) {
+            mv.visitVarInsn(ALOAD, REGS);
+            mv.visitLdcInsn(n);
+            mv.visitInsn(LALOAD);
+            mv.visitVarInsn(LSTORE, GPR + 2 * n);
+        }
+        mv.visitLdcInsn(0);
+        mv.visitVarInsn(ISTORE, DIRTY);
+        InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY);
         mv.visitLabel(start);
         mv.visitJumpInsn(GOTO, body[0]); // the run loop checked the first block already
         int constant = 0;
@@ -212,14 +225,17 @@ final class RegionCompiler {
             mv.visitVarInsn(ALOAD, C);
             mv.visitLdcInsn(n);
             mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "enterBlock", "(I)V", false);
+            emitter.startBlock(InstructionEmitter.ALL);
             for (int t = 0; t < n; t++) {
                 mv.visitLdcInsn(t);
                 mv.visitVarInsn(ISTORE, K);
                 int handler = constant;
                 constant += 2;
+                emitter.startInstruction();
                 if (!emitter.emit(code[t])) {
-                    emitter.flush(); // the handler reads the flags from the CPU
+                    emitter.beforeHandler(); // the handler reads flags and registers from the CPU
                     call(mv, code[t], handler);
+                    emitter.afterHandler();
                 }
                 if (code[t].mayWriteMemory && t < n - 1) {
                     // a store into decoded code ends the block right after it, as in the interpreter
@@ -228,15 +244,16 @@ final class RegionCompiler {
                     mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "codeChanged", "()Z", false);
                     mv.visitJumpInsn(IFEQ, same);
                     emitter.writeBack();
+                    emitter.writeBackRegisters();
                     retire(mv, t + 1);
                     mv.visitVarInsn(ALOAD, C);
                     mv.visitLdcInsn(code[t].next);
                     mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
-                    mv.visitJumpInsn(GOTO, leave);
+                    mv.visitJumpInsn(GOTO, leaveSynced);
                     mv.visitLabel(same);
                 }
             }
-            emitter.flush(); // the next block may read the flags from the CPU
+            emitter.endBlock(); // the flags to the CPU (the next block may read them there), every register local current
             retire(mv, n);
             Insn last = code[n - 1];
             if (!last.branch) {
@@ -281,7 +298,14 @@ final class RegionCompiler {
             mv.visitJumpInsn(GOTO, leave);
         }
         mv.visitLabel(end);
-        mv.visitLabel(leave);
+        mv.visitLabel(leave); // between blocks: every local is current
+        for (int r = 0; r < 16; r++) {
+            mv.visitVarInsn(ALOAD, REGS);
+            mv.visitLdcInsn(r);
+            mv.visitVarInsn(LLOAD, GPR + 2 * r);
+            mv.visitInsn(LASTORE);
+        }
+        mv.visitLabel(leaveSynced);
         mv.visitVarInsn(LLOAD, DONE);
         mv.visitInsn(LRETURN);
         mv.visitLabel(onThrow);
@@ -299,6 +323,19 @@ final class RegionCompiler {
         mv.visitVarInsn(LLOAD, FAUX);
         mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(LazyFlags.class), "restore", InstructionEmitter.RESTORE_DESC, false);
         mv.visitLabel(noFlags);
+        // and the registers the faulting instruction found newer in locals than in the CPU
+        for (int r = 0; r < 16; r++) {
+            Label clean = new Label();
+            mv.visitVarInsn(ILOAD, DIRTY);
+            mv.visitLdcInsn(1 << r);
+            mv.visitInsn(IAND);
+            mv.visitJumpInsn(IFEQ, clean);
+            mv.visitVarInsn(ALOAD, REGS);
+            mv.visitLdcInsn(r);
+            mv.visitVarInsn(LLOAD, GPR + 2 * r);
+            mv.visitInsn(LASTORE);
+            mv.visitLabel(clean);
+        }
         mv.visitVarInsn(ALOAD, C);
         mv.visitVarInsn(ILOAD, K);
         mv.visitFieldInsn(PUTFIELD, CPU, "compiledFaultIndex", "I");
