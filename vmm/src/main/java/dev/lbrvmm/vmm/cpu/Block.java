@@ -22,8 +22,12 @@ final class Block {
     static final int MAX_SEEN = 8;
     /** Times the block ran in the interpreter (the translating engine counts them). */
     int runs;
-    /** The translated region entered here, once the translating engine made one (set on the vCPU thread only). */
+    /** The translated region that holds this block, once the translating engine made one (set on the vCPU thread only). */
     CompiledRegion compiled;
+    /** This block's index in {@link #compiled}: where the region is entered to run it (0: the region was formed from it). */
+    int compiledEntry;
+    /** A region holding this block is formed already (translating or installed): it forms none of its own. */
+    boolean inRegion;
 
     Block(long rip, Insn[] insns, int byteLen) {
         this.rip = rip;

@@ -6,8 +6,8 @@ package dev.lbrvmm.vmm.cpu;
  * blocks as Java jumps, each instruction's handler called at a constant site so the JVM inlines
  * its semantics.
  *
- * <p>The contract is the interpreter loop's, block by block. {@link #run} starts at the region's
- * first block, which the run loop has already checked and which fits the budget; before each
+ * <p>The contract is the interpreter loop's, block by block. {@link #run} starts at the block it
+ * is given (any block of the region can be an entry), which the run loop has already checked and which fits the budget; before each
  * further block it leaves when the run loop would stop there (a stop request, an exit, a
  * deliverable interrupt: {@link Cpu#mustLeaveRegion}) or when the block does not fit what is left
  * of the budget (the run loop interprets the cut block). A store that overwrote decoded code ends
@@ -20,5 +20,6 @@ package dev.lbrvmm.vmm.cpu;
 public abstract class CompiledRegion {
     protected CompiledRegion() {}
 
-    abstract long run(Cpu c, long left);
+    /** Runs from the region's block {@code entry} (its index in the region). */
+    abstract long run(Cpu c, long left, int entry);
 }

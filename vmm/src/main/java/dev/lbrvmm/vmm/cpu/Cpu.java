@@ -125,6 +125,11 @@ public final class Cpu {
 
     private final Block[] cache = new Block[1 << CACHE_BITS];
     private int seenEpoch;
+    /**
+     * Where the last block cut by the budget stops (-1: none): the next run decodes a block there,
+     * which the translating engine does not count, or every time slice would make one region more.
+     */
+    private long resumeAt = -1;
     /** The translating engine, or null when the interpreter runs everything. */
     private JitEngine jit;
     /** Set by translated code when an instruction throws (see {@link CompiledRegion}). */
@@ -554,7 +559,7 @@ public final class Cpu {
             CompiledRegion translated = n == code.length ? b.compiled : null;
             try {
                 if (translated != null) {
-                    long ran = translated.run(this, left); // retires and sets RIP itself
+                    long ran = translated.run(this, left, b.compiledEntry); // retires and sets RIP itself
                     jit.instructionsRun += ran;
                     left -= ran;
                     b = null; // it may have left anywhere: the next block is looked up afresh
@@ -567,7 +572,11 @@ public final class Cpu {
                     continue;
                 }
                 if (jit != null) {
-                    jit.interpreted(this, b);
+                    if (b.rip == resumeAt) {
+                        resumeAt = -1; // the rest of a block the budget cut: no code of its own to make hot
+                    } else {
+                        jit.interpreted(this, b);
+                    }
                 }
                 // RIP is stored once per block: branches set it, otherwise it is the last insn's next.
                 while (true) {
@@ -581,6 +590,9 @@ public final class Cpu {
                 Insn last = code[i - 1];
                 if (!last.branch) {
                     rip = last.next;
+                }
+                if (i < code.length && jit != null) {
+                    resumeAt = rip; // cut by the budget: the next run starts inside this block
                 }
             } catch (CpuFault f) {
                 if (translated != null) {

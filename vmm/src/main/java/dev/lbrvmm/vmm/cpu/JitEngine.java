@@ -35,8 +35,8 @@ final class JitEngine {
 
     /** A block ran in the interpreter: at the threshold a region is formed from it and translated (or queued for it). */
     void interpreted(Cpu c, Block b) {
-        if (++b.runs != settings.threshold()) {
-            return;
+        if (++b.runs != settings.threshold() || b.inRegion) {
+            return; // not hot yet, or it will run as part of a region formed from a block before it
         }
         if (live >= settings.maxRegions()) {
             refused++;
@@ -45,6 +45,9 @@ final class JitEngine {
         live++;
         long t0 = System.nanoTime();
         List<Block> region = region(c, b);
+        for (Block m : region) {
+            m.inRegion = true;
+        }
         TranslationCache.Key key = TranslationCache.key(region);
         CompiledRegion known = TranslationCache.get(key);
         if (known != null) {
@@ -171,7 +174,14 @@ final class JitEngine {
             refused++;
             return;
         }
-        entry.compiled = d.code;
+        // every block of the region enters it, unless a region of its own is there already
+        for (int j = 0; j < d.region.size(); j++) {
+            Block m = d.region.get(j);
+            if (j == 0 || m.compiled == null && m.runs != EVICTED) {
+                m.compiled = d.code;
+                m.compiledEntry = j;
+            }
+        }
         regions++;
         blocks += d.region.size();
         for (Block b : d.region) {
@@ -182,7 +192,7 @@ final class JitEngine {
     /** The decode cache is being dropped: its translations go with it. */
     void flushed(Block[] cache) {
         for (Block b : cache) {
-            if (b != null && b.compiled != null) {
+            if (b != null && b.compiled != null && b.compiledEntry == 0) {
                 invalidated++;
             }
         }
@@ -192,7 +202,7 @@ final class JitEngine {
 
     /** A block left the decode cache to make room for another. */
     void evicted(Block b) {
-        if (b.compiled != null) {
+        if (b.compiled != null && b.compiledEntry == 0) { // the block a region was formed from: the region goes
             evicted++;
             live--;
         }

@@ -70,10 +70,10 @@ final class RegionCompiler {
     private static final String INSN_DESC = Type.getDescriptor(Insn.class);
     private static final Handle CLASS_DATA_AT = new Handle(H_INVOKESTATIC, "java/lang/invoke/MethodHandles", "classDataAt",
             "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;I)Ljava/lang/Object;", false);
-    // locals of run(Cpu c, long left)
-    private static final int C = 1, LEFT = 2, DONE = 4, K = 6, CUR = 7, NEXT = 8, THROWN = 10;
+    // locals of run(Cpu c, long left, int entry)
+    private static final int C = 1, LEFT = 2, ENTRY = 4, DONE = 5, K = 7, CUR = 8, NEXT = 9, THROWN = 11;
     // and InstructionEmitter's: the register array, pending flags (kind, size, a, b, res, aux), scratch
-    private static final int REGS = 11, PKIND = 12, PSIZE = 13, FA = 14, FB = 16, FRES = 18, FAUX = 20, TA = 22, TB = 24, ADDR = 26, STOPS = 28;
+    private static final int REGS = 12, PKIND = 13, PSIZE = 14, FA = 15, FB = 17, FRES = 19, FAUX = 21, TA = 23, TB = 25, ADDR = 27, STOPS = 29;
     // the guest registers RAX..R15 (16 longs) and which of them are newer than Cpu.r at a fault
     private static final int GPR = 30, DIRTY = 62;
 
@@ -159,7 +159,7 @@ final class RegionCompiler {
             check[j] = new Label();
             body[j] = new Label();
         }
-        MethodVisitor mv = cw.visitMethod(0, "run", "(L" + CPU + ";J)J", null, null);
+        MethodVisitor mv = cw.visitMethod(0, "run", "(L" + CPU + ";JI)J", null, null);
         mv.visitCode();
         Label start = new Label(), end = new Label(), onThrow = new Label(), leave = new Label(), leaveSynced = new Label();
         mv.visitTryCatchBlock(start, end, onThrow, "java/lang/RuntimeException");
@@ -192,7 +192,13 @@ final class RegionCompiler {
         mv.visitVarInsn(ISTORE, DIRTY);
         InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY);
         mv.visitLabel(start);
-        mv.visitJumpInsn(GOTO, body[0]); // the run loop checked the first block already
+        // the run loop checked the entry block already
+        if (nb == 1) {
+            mv.visitJumpInsn(GOTO, body[0]);
+        } else {
+            mv.visitVarInsn(ILOAD, ENTRY);
+            mv.visitTableSwitchInsn(0, nb - 1, body[0], body);
+        }
         int constant = 0;
         for (int j = 0; j < nb; j++) {
             Insn[] code = blocks.get(j).insns;
