@@ -10,6 +10,7 @@ import static org.objectweb.asm.Opcodes.IFGT;
 import static org.objectweb.asm.Opcodes.IFLE;
 import static org.objectweb.asm.Opcodes.IFLT;
 import static org.objectweb.asm.Opcodes.IFNE;
+import static org.objectweb.asm.Opcodes.ILOAD;
 import static org.objectweb.asm.Opcodes.INVOKESTATIC;
 import static org.objectweb.asm.Opcodes.INVOKEVIRTUAL;
 import static org.objectweb.asm.Opcodes.ISTORE;
@@ -61,8 +62,10 @@ final class InstructionEmitter {
 
     private final MethodVisitor mv;
     private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr, gpr, dirtyMask;
-    /** The LazyFlags kind whose operands are in the locals and not yet in the CPU, or -1. */
+    /** The LazyFlags kind whose operands are in the locals and not yet in the CPU, -1 (in the CPU) or UNKNOWN. */
     private int pending = -1;
+    /** At a block's start: the kind local says (the blocks that may come before it leave different kinds). */
+    private static final int UNKNOWN = -2;
     private int pendingSize;
     /** Guest registers (bit n: register n) whose local is newer than the CPU's array. */
     private int dirty;
@@ -187,17 +190,14 @@ final class InstructionEmitter {
             }
             case Op.IMUL_R_RM, Op.IMUL_R_RM_I -> imul(in);
             case Op.JMP_REL -> {
-                flush();
                 taken(in, in.target, BranchKind.K_NEAR_REL_JMP);
             }
             case Op.CALL_REL -> {
-                flush();
                 mv.visitLdcInsn(in.next);
                 push();
                 taken(in, in.target, BranchKind.K_NEAR_REL_CALL);
             }
             case Op.CALL_RM -> { // ControlFlow.callIndirect: the target is read and checked before the push
-                flush();
                 readRm(in, 8);
                 canonical();
                 mv.visitVarInsn(LSTORE, ta);
@@ -206,14 +206,12 @@ final class InstructionEmitter {
                 takenTo(in, ta, BranchKind.K_NEAR_IND_CALL);
             }
             case Op.JMP_RM -> {
-                flush();
                 readRm(in, 8);
                 canonical();
                 mv.visitVarInsn(LSTORE, ta);
                 takenTo(in, ta, BranchKind.K_NEAR_IND_JMP);
             }
             case Op.RET -> {
-                flush();
                 pop(true); // ControlFlow.ret: RSP moves only once the return address is read and canonical
                 mv.visitVarInsn(LSTORE, ta);
                 takenTo(in, ta, BranchKind.K_NEAR_RET);
@@ -247,7 +245,7 @@ final class InstructionEmitter {
 
     /** Writes pending flags to the CPU (before anything else may read them there); none are pending after it. */
     void flush() {
-        if (pending < 0) {
+        if (pending == -1) {
             return;
         }
         writeBack();
@@ -256,7 +254,11 @@ final class InstructionEmitter {
 
     /** Writes pending flags to the CPU on a path that leaves the region; code after it still has them pending. */
     void writeBack() {
-        if (pending < 0) {
+        if (pending == -1) {
+            return;
+        }
+        if (pending == UNKNOWN) {
+            writeBackPending(mv, c, pkind, psize, fa, fb, fres, faux);
             return;
         }
         mv.visitVarInsn(ALOAD, c);
@@ -267,6 +269,25 @@ final class InstructionEmitter {
         mv.visitVarInsn(LLOAD, fres);
         mv.visitVarInsn(LLOAD, faux);
         mv.visitMethodInsn(INVOKESTATIC, FLAGS, "restore", RESTORE_DESC, false);
+    }
+
+    /**
+     * Emits: if the kind local is not -1, LazyFlags.restore from the locals (what the region's exits
+     * and its exception path do, and a block that does not know which kind its predecessor left).
+     */
+    static void writeBackPending(MethodVisitor mv, int c, int pkind, int psize, int fa, int fb, int fres, int faux) {
+        Label none = new Label();
+        mv.visitVarInsn(ILOAD, pkind);
+        mv.visitJumpInsn(IFLT, none);
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitVarInsn(ILOAD, pkind);
+        mv.visitVarInsn(ILOAD, psize);
+        mv.visitVarInsn(LLOAD, fa);
+        mv.visitVarInsn(LLOAD, fb);
+        mv.visitVarInsn(LLOAD, fres);
+        mv.visitVarInsn(LLOAD, faux);
+        mv.visitMethodInsn(INVOKESTATIC, FLAGS, "restore", RESTORE_DESC, false);
+        mv.visitLabel(none);
     }
 
     private void setPending(int kind, int size) {
@@ -309,8 +330,12 @@ final class InstructionEmitter {
         dirty |= 1 << n;
     }
 
-    /** A block starts: every register's local is current; {@code mayBeDirty} of them may be newer than the CPU's array. */
+    /**
+     * A block starts: every register's local is current; {@code mayBeDirty} of them may be newer
+     * than the CPU's array; the flags are where the kind local says (the blocks before it differ).
+     */
     void startBlock(int mayBeDirty) {
+        pending = UNKNOWN;
         stale = 0;
         dirty = mayBeDirty;
         maskStored = -1;
@@ -339,9 +364,8 @@ final class InstructionEmitter {
         stale = ALL;
     }
 
-    /** The block ends: every local is made current again (what each block's start assumes). */
+    /** The block ends: every register local is made current again (what each block's start assumes); flags stay where they are. */
     void endBlock() {
-        flush();
         for (int n = 0; n < 16; n++) {
             if ((stale & (1 << n)) != 0) {
                 load(n);
@@ -626,6 +650,43 @@ final class InstructionEmitter {
                 unsignedCompare(fres, fa);
                 mv.visitJumpInsn(IFLT, one);
             }
+            case UNKNOWN -> {
+                // what the kind local says, as LazyFlags.cf would from the CPU's fields
+                Label logic = new Label(), aux = new Label(), sub = new Label(), add = new Label(), shift = new Label(), cpu = new Label();
+                mv.visitVarInsn(ILOAD, pkind);
+                mv.visitLookupSwitchInsn(cpu, new int[] {LazyFlags.LOGIC, LazyFlags.ADD, LazyFlags.SUB, LazyFlags.INC, LazyFlags.DEC, LazyFlags.SHIFT},
+                        new Label[] {logic, add, sub, aux, aux, shift});
+                mv.visitLabel(logic);
+                mv.visitLdcInsn(0L);
+                mv.visitJumpInsn(GOTO, end);
+                mv.visitLabel(aux);
+                mv.visitVarInsn(LLOAD, faux);
+                mv.visitJumpInsn(GOTO, end);
+                mv.visitLabel(shift);
+                mv.visitVarInsn(LLOAD, faux);
+                mv.visitLdcInsn(Cpu.CF);
+                mv.visitInsn(LAND);
+                mv.visitJumpInsn(GOTO, end);
+                mv.visitLabel(sub);
+                unsignedCompare(fa, fb);
+                mv.visitJumpInsn(IFLT, one);
+                mv.visitLdcInsn(0L);
+                mv.visitJumpInsn(GOTO, end);
+                mv.visitLabel(add);
+                unsignedCompare(fres, fa);
+                mv.visitJumpInsn(IFLT, one);
+                mv.visitLdcInsn(0L);
+                mv.visitJumpInsn(GOTO, end);
+                mv.visitLabel(cpu); // -1: the flags are in the CPU
+                mv.visitVarInsn(ALOAD, c);
+                mv.visitMethodInsn(INVOKESTATIC, FLAGS, "cf", "(L" + CPU + ";)Z", false);
+                mv.visitInsn(I2L);
+                mv.visitJumpInsn(GOTO, end);
+                mv.visitLabel(one);
+                mv.visitLdcInsn(1L);
+                mv.visitLabel(end);
+                return;
+            }
             default -> {
                 flush();
                 mv.visitVarInsn(ALOAD, c);
@@ -777,12 +838,11 @@ final class InstructionEmitter {
     // ------------------------------------------------------------------ branches
 
     private void jcc(Insn in) {
-        int kind = pending, size = pendingSize;
-        flush(); // the block ends here: the next one may read the flags from the CPU
         Label taken = new Label(), after = new Label();
         int cc = in.ext;
-        int jump = condition(kind, size, cc >> 1);
-        if (jump < 0) {
+        int jump = condition(pending, pendingSize, cc >> 1);
+        if (jump == -1) {
+            flush();
             mv.visitVarInsn(ALOAD, c);
             mv.visitLdcInsn(cc);
             mv.visitMethodInsn(INVOKESTATIC, FLAGS, "cond", "(L" + CPU + ";I)Z", false);

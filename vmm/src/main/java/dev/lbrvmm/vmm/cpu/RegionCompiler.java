@@ -259,7 +259,7 @@ final class RegionCompiler {
                     mv.visitLabel(same);
                 }
             }
-            emitter.endBlock(); // the flags to the CPU (the next block may read them there), every register local current
+            emitter.endBlock(); // every register local current
             retire(mv, n);
             Insn last = code[n - 1];
             if (!last.branch) {
@@ -304,7 +304,8 @@ final class RegionCompiler {
             mv.visitJumpInsn(GOTO, leave);
         }
         mv.visitLabel(end);
-        mv.visitLabel(leave); // between blocks: every local is current
+        mv.visitLabel(leave); // between blocks: every register local is current, the flags where the kind local says
+        InstructionEmitter.writeBackPending(mv, C, PKIND, PSIZE, FA, FB, FRES, FAUX);
         for (int r = 0; r < 16; r++) {
             mv.visitVarInsn(ALOAD, REGS);
             mv.visitLdcInsn(r);
@@ -317,18 +318,7 @@ final class RegionCompiler {
         mv.visitLabel(onThrow);
         mv.visitVarInsn(ASTORE, THROWN);
         // flags the faulting block had pending in locals: the CPU gets what the interpreter would have set
-        Label noFlags = new Label();
-        mv.visitVarInsn(ILOAD, PKIND);
-        mv.visitJumpInsn(IFLT, noFlags);
-        mv.visitVarInsn(ALOAD, C);
-        mv.visitVarInsn(ILOAD, PKIND);
-        mv.visitVarInsn(ILOAD, PSIZE);
-        mv.visitVarInsn(LLOAD, FA);
-        mv.visitVarInsn(LLOAD, FB);
-        mv.visitVarInsn(LLOAD, FRES);
-        mv.visitVarInsn(LLOAD, FAUX);
-        mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(LazyFlags.class), "restore", InstructionEmitter.RESTORE_DESC, false);
-        mv.visitLabel(noFlags);
+        InstructionEmitter.writeBackPending(mv, C, PKIND, PSIZE, FA, FB, FRES, FAUX);
         // and the registers the faulting instruction found newer in locals than in the CPU
         for (int r = 0; r < 16; r++) {
             Label clean = new Label();
