@@ -8,7 +8,7 @@ mkdir -p bin
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for name in loop fib sort dispatch callchain pmu_lbr lbr_profile lbr_toggle forever lbr_sample; do
+for name in loop fib sort dispatch callchain pmu_lbr lbr_profile lbr_toggle forever lbr_sample lbr_loop; do
     as --64 -I src -o "$tmp/$name.o" "src/$name.S"
     ld -static -nostdlib -o "bin/$name.elf" "$tmp/$name.o"
 done

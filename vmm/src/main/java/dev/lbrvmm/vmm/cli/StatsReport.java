@@ -64,25 +64,30 @@ final class StatsReport {
         t.row("warnings", LbrStats::warnings);
         t.row("overhead cycles", s -> s.overheadCycles(c));
         t.row("  per million instructions", s -> s.instructions() == 0 ? 0 : Math.round(s.overheadCycles(c) * 1e6 / s.instructions()));
-        t.print(out);
+        List<Table<?>> tables = new ArrayList<>(List.of(t));
         if (vm.vcpus().stream().anyMatch(v -> v.cpu().translating())) {
-            printJit(vm, out);
+            tables.add(jitTable(vm));
         }
+        Table.print(out, tables);
     }
 
     /** One vCPU's translating-engine counts and all the instructions it retired. */
     private record JitColumn(JitStats jit, long retired) {}
 
     /** The translating engine's own counts, a section apart (they are all that differs between engines). */
-    private static void printJit(Vm vm, PrintStream out) {
-        out.println("lbrvmm: stats: translating engine (guest.cpu.engine = jit)");
+    private static Table<JitColumn> jitTable(Vm vm) {
         List<String> names = new ArrayList<>();
         List<JitColumn> columns = new ArrayList<>();
         for (Vcpu v : vm.vcpus()) {
             names.add("vcpu" + v.index());
             columns.add(new JitColumn(v.cpu().jitStats(), v.cpu().retired()));
         }
+        if (columns.size() > 1) {
+            names.add("vm");
+            columns.add(total(columns));
+        }
         Table<JitColumn> t = new Table<>(names, columns);
+        t.title = "lbrvmm: stats: translating engine (guest.cpu.engine = jit)";
         t.row("regions translated", c -> c.jit().regions());
         t.row("  reused from the process", c -> c.jit().reused());
         t.row("  blocks in them", c -> c.jit().blocks());
@@ -94,7 +99,34 @@ final class StatsReport {
         t.row("evicted", c -> c.jit().evicted());
         t.row("refused", c -> c.jit().refused());
         t.text("translation time", c -> String.format(Locale.ROOT, "%.1f ms", c.jit().translationNanos() / 1e6));
-        t.print(out);
+        t.text("first region after", c -> c.jit().firstRegionNanos() < 0 ? "-"
+                : String.format(Locale.ROOT, "%.1f ms", c.jit().firstRegionNanos() / 1e6));
+        t.row("  guest instructions by then", c -> c.jit().instructionsBeforeFirstRegion());
+        return t;
+    }
+
+    /** The VM's column: every count summed; the warm-up is the earliest vCPU's. */
+    private static JitColumn total(List<JitColumn> columns) {
+        long regions = 0, reused = 0, blocks = 0, instructions = 0, run = 0, invalidated = 0, evicted = 0, refused = 0, nanos = 0, retired = 0;
+        JitStats first = null;
+        for (JitColumn c : columns) {
+            JitStats j = c.jit();
+            regions += j.regions();
+            reused += j.reused();
+            blocks += j.blocks();
+            instructions += j.instructions();
+            run += j.instructionsRun();
+            invalidated += j.invalidated();
+            evicted += j.evicted();
+            refused += j.refused();
+            nanos += j.translationNanos();
+            retired += c.retired();
+            if (j.firstRegionNanos() >= 0 && (first == null || j.firstRegionNanos() < first.firstRegionNanos())) {
+                first = j;
+            }
+        }
+        return new JitColumn(new JitStats(regions, reused, blocks, instructions, run, invalidated, evicted, refused, nanos,
+                first == null ? -1 : first.firstRegionNanos(), first == null ? 0 : first.instructionsBeforeFirstRegion()), retired);
     }
 
     /** Rows of labelled numbers, right-aligned in columns as wide as their widest cell. */
@@ -102,6 +134,8 @@ final class StatsReport {
         private final List<String> names;
         private final List<T> columns;
         private final List<String[]> rows = new ArrayList<>();
+        /** A line printed before the table, or null. */
+        String title;
 
         Table(List<String> names, List<T> columns) {
             this.names = names;
@@ -122,12 +156,26 @@ final class StatsReport {
             rows.add(cells);
         }
 
-        void print(PrintStream out) {
-            int label = rows.stream().skip(1).mapToInt(r -> r[0].length()).max().orElse(0);
-            int[] width = new int[names.size()];
-            for (int i = 0; i < names.size(); i++) {
-                int col = i;
-                width[i] = rows.stream().mapToInt(r -> r[col + (r.length > names.size() ? 1 : 0)].length()).max().orElse(0);
+        /** Prints tables with as many columns each, one under the other, aligned as one. */
+        static void print(PrintStream out, List<Table<?>> tables) {
+            int n = tables.get(0).names.size();
+            int label = 0;
+            int[] width = new int[n];
+            for (Table<?> t : tables) {
+                label = Math.max(label, t.rows.stream().skip(1).mapToInt(r -> r[0].length()).max().orElse(0));
+                for (int i = 0; i < n; i++) {
+                    int col = i;
+                    width[i] = Math.max(width[i], t.rows.stream().mapToInt(r -> r[col + (r.length > n ? 1 : 0)].length()).max().orElse(0));
+                }
+            }
+            for (Table<?> t : tables) {
+                t.print(out, label, width);
+            }
+        }
+
+        private void print(PrintStream out, int label, int[] width) {
+            if (title != null) {
+                out.println(title);
             }
             for (String[] r : rows) {
                 StringBuilder sb = new StringBuilder("  ");

@@ -520,7 +520,7 @@ public final class Cpu {
                     + " was not completed before running again");
         }
         if (jit != null) {
-            jit.installReady();
+            jit.installReady(this);
         }
         long left = budget;
         Block b = null;

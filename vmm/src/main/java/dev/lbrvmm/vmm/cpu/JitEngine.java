@@ -28,6 +28,9 @@ final class JitEngine {
     private int live;
     long instructionsRun;
     private long regions, reused, blocks, instructions, invalidated, evicted, refused, translationNanos;
+    /** When the engine started on its vCPU, and the warm-up: until the first region was installed (-1: not yet). */
+    private final long startNanos = System.nanoTime();
+    private long firstRegionNanos = -1, instructionsBeforeFirstRegion;
 
     JitEngine(JitSettings settings) {
         this.settings = settings;
@@ -52,11 +55,11 @@ final class JitEngine {
         CompiledRegion known = TranslationCache.get(key);
         if (known != null) {
             reused++;
-            install(new Done(region, known, generation, System.nanoTime() - t0));
+            install(c, new Done(region, known, generation, System.nanoTime() - t0));
         } else if (!settings.background()) {
             CompiledRegion code = RegionCompiler.compile(region);
             TranslationCache.put(key, code);
-            install(new Done(region, code, generation, System.nanoTime() - t0));
+            install(c, new Done(region, code, generation, System.nanoTime() - t0));
         } else if (!Background.submit(this, region, key, generation)) {
             live--;
             refused++;
@@ -152,14 +155,14 @@ final class JitEngine {
     }
 
     /** Installs the translations finished since the last call (vCPU thread). */
-    void installReady() {
+    void installReady(Cpu c) {
         Done d;
         while ((d = ready.poll()) != null) {
-            install(d);
+            install(c, d);
         }
     }
 
-    private void install(Done d) {
+    private void install(Cpu c, Done d) {
         if (d.generation != generation) {
             return; // the blocks went with a flush; live was reset then
         }
@@ -181,6 +184,10 @@ final class JitEngine {
                 m.compiled = d.code;
                 m.compiledEntry = j;
             }
+        }
+        if (firstRegionNanos < 0) {
+            firstRegionNanos = System.nanoTime() - startNanos;
+            instructionsBeforeFirstRegion = c.retired();
         }
         regions++;
         blocks += d.region.size();
@@ -212,7 +219,8 @@ final class JitEngine {
     private static final int EVICTED = Integer.MIN_VALUE;
 
     JitStats stats() {
-        return new JitStats(regions, reused, blocks, instructions, instructionsRun, invalidated, evicted, refused, translationNanos);
+        return new JitStats(regions, reused, blocks, instructions, instructionsRun, invalidated, evicted, refused, translationNanos,
+                firstRegionNanos, instructionsBeforeFirstRegion);
     }
 
     /** The translating thread shared by every vCPU of the process (a daemon: it never holds up exit). */

@@ -12,8 +12,10 @@ package dev.lbrvmm.vmm.cpu;
  * @param evicted              translations dropped with their entry block from the full decode cache
  * @param refused              translations not made: the queue full, or the vCPU at its cap
  * @param translationNanos     time spent forming regions, generating and loading their classes
+ * @param firstRegionNanos     warm-up: wall time from the engine's start on this vCPU to its first installed region (-1: none yet)
+ * @param instructionsBeforeFirstRegion guest instructions this vCPU retired before that region was installed
  */
 public record JitStats(long regions, long reused, long blocks, long instructions, long instructionsRun, long invalidated, long evicted,
-        long refused, long translationNanos) {
-    public static final JitStats NONE = new JitStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
+        long refused, long translationNanos, long firstRegionNanos, long instructionsBeforeFirstRegion) {
+    public static final JitStats NONE = new JitStats(0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0);
 }

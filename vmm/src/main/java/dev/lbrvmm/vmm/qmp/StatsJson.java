@@ -18,7 +18,8 @@ import java.util.Map;
  * {@code run --stats --json}: {@code {"policy", "guest-lbr", "costs": {"vm-exit", "rdmsr",
  * "wrmsr", "perf-event"}, "vcpus": [query-lbr-stats reply, ...], "vm": query-lbr-stats reply}}, and
  * under the translating engine {@code "jit": [{"regions", "reused", "blocks", "instructions",
- * "instructions-run", "invalidated", "evicted", "refused", "translation-ns"}, ...]} per vCPU.
+ * "instructions-run", "invalidated", "evicted", "refused", "translation-ns",
+ * "first-region-ns", "instructions-before-first-region"}, ...]} per vCPU.
  */
 public final class StatsJson {
     private StatsJson() {}
@@ -52,7 +53,8 @@ public final class StatsJson {
                 JitStats j = v.cpu().jitStats();
                 jit.addObject().put("regions", j.regions()).put("reused", j.reused()).put("blocks", j.blocks()).put("instructions", j.instructions())
                         .put("instructions-run", j.instructionsRun()).put("invalidated", j.invalidated()).put("evicted", j.evicted())
-                        .put("refused", j.refused()).put("translation-ns", j.translationNanos());
+                        .put("refused", j.refused()).put("translation-ns", j.translationNanos())
+                        .put("first-region-ns", j.firstRegionNanos()).put("instructions-before-first-region", j.instructionsBeforeFirstRegion());
             }
         }
         return o.toString();

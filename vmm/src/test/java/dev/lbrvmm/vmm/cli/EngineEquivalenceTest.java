@@ -29,6 +29,7 @@ class EngineEquivalenceTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> JIT = List.of("-o", "guest.cpu.engine=jit", "-o", "guest.cpu.jit.threshold=2",
             "-o", "guest.cpu.jit.background=off");
+    private static final List<String> INTERPRETER = List.of("-o", "guest.cpu.engine=interpreter");
 
     @TempDir
     Path dir;
@@ -60,7 +61,7 @@ class EngineEquivalenceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("guests")
     void identicalUnderBothEngines(String name, String[] guest) throws Exception {
-        Run interpreted = run("interpreter", guest, List.of());
+        Run interpreted = run("interpreter", guest, INTERPRETER);
         Run translated = run("jit", guest, JIT);
         interpreted.assertSameAs(translated, name);
         if (translated.instructions() > 100_000) { // a guest that long has hot code: most of it must have run translated
@@ -69,7 +70,7 @@ class EngineEquivalenceTest {
         Run background = run("background", guest, List.of("-o", "guest.cpu.engine=jit"));
         interpreted.assertSameAs(background, name + " (background translation)");
         Run sliced = run("sliced-jit", guest, concat(JIT, List.of("-o", "host.time-slice=997")));
-        run("sliced-interpreter", guest, List.of("-o", "host.time-slice=997")).assertSameAs(sliced, name + " (time slice 997)");
+        run("sliced-interpreter", guest, concat(INTERPRETER, List.of("-o", "host.time-slice=997"))).assertSameAs(sliced, name + " (time slice 997)");
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
