@@ -164,7 +164,9 @@ class PolicyScenarioTest {
             CliRunner.Result r = CliRunner.run("run", config("contention"), "-o", "kvm.lbr-policy=upstream", "--stats",
                     "--dump-lbr", dump.toString());
             outs[i] = Files.readString(dump);
-            stats[i] = r.err();
+            // all but the translating engine's own section: when background translations land varies
+            stats[i] = r.err().replaceFirst("(?s)lbrvmm: stats: translating engine.*", "");
+            assertThat(stats[i]).contains("LBR saves");
         }
         assertThat(outs[1]).isEqualTo(outs[0]);
         assertThat(stats[1]).isEqualTo(stats[0]);
