@@ -1,8 +1,8 @@
 package dev.lbrvmm.vmm.kvm;
 
 import dev.lbrvmm.vmm.host.SaveRestoreCounts;
+import java.util.Collections;
 import java.util.EnumMap;
-import java.util.Map;
 
 /** The running counts behind one vCPU's {@link LbrStats}, incremented where the work happens. */
 final class LbrCounters {
@@ -26,7 +26,7 @@ final class LbrCounters {
 
     /** The counts now, with the host's save/restore work for the vCPU thread added. */
     LbrStats snapshot(SaveRestoreCounts.Totals host) {
-        return new LbrStats(Map.copyOf(exits), lbrMsrExits, passthroughAccesses, passthroughOn + passthroughOff, eventsCreated,
+        return new LbrStats(Collections.unmodifiableMap(new EnumMap<>(exits)), lbrMsrExits, passthroughAccesses, passthroughOn + passthroughOff, eventsCreated,
                 eventsReleased, saveRestore.totals().plus(host), reclaimDrops, warnings, contextSwitches, instructions);
     }
 }

@@ -1,6 +1,7 @@
 package dev.lbrvmm.vmm.kvm;
 
 import dev.lbrvmm.vmm.host.SaveRestoreCounts;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -30,7 +31,7 @@ public record LbrStats(Map<ExitReason, Long> exitsByReason, long lbrMsrExits, lo
         EnumMap<ExitReason, Long> sum = new EnumMap<>(ExitReason.class);
         exitsByReason.forEach((k, v) -> sum.merge(k, v, Long::sum));
         o.exitsByReason.forEach((k, v) -> sum.merge(k, v, Long::sum));
-        return new LbrStats(Map.copyOf(sum), lbrMsrExits + o.lbrMsrExits, passthroughAccesses + o.passthroughAccesses,
+        return new LbrStats(Collections.unmodifiableMap(sum), lbrMsrExits + o.lbrMsrExits, passthroughAccesses + o.passthroughAccesses,
                 passthroughSwitches + o.passthroughSwitches, eventsCreated + o.eventsCreated, eventsReleased + o.eventsReleased,
                 saveRestore.plus(o.saveRestore), reclaimDrops + o.reclaimDrops, warnings + o.warnings,
                 contextSwitches + o.contextSwitches, instructions + o.instructions);

@@ -55,6 +55,13 @@ class EngineEquivalenceTest {
         out.add(Arguments.of("mb_longmode", new String[] {"--kernel", mb + "mb_longmode.elf", "--append", "a b"}));
         out.add(Arguments.of("mb_pagefault", new String[] {"--kernel", mb + "mb_pagefault.elf"}));
         out.add(Arguments.of("mb_highmap with LBR", new String[] {"--kernel", mb + "mb_highmap.elf", "-o", lbr, "-o", debugctl}));
+        // the unmodified kvm-unit-tests kernels, when they are beside the checkout (KvmUnitTestsTest)
+        Path kut = CliRunner.home().resolveSibling("shared").resolve("kut");
+        for (String k : List.of("dummy", "tsc", "msr")) {
+            if (Files.isRegularFile(kut.resolve(k + ".flat"))) {
+                out.add(Arguments.of("kvm-unit-tests " + k, new String[] {"--kernel", kut.resolve(k + ".flat").toString()}));
+            }
+        }
         return out.stream();
     }
 
