@@ -18,7 +18,12 @@ package dev.lbrvmm.vmm.cpu;
  * {@link Cpu#compiledFaultIndex}, and the exception goes on to the run loop.
  */
 public abstract class CompiledRegion {
-    protected CompiledRegion() {}
+    /** Instructions in all the region's blocks: the longest path through its unchecked jumps (see above). */
+    final int minBudget;
+
+    protected CompiledRegion(int minBudget) {
+        this.minBudget = minBudget;
+    }
 
     /** Runs from the region's block {@code entry} (its index in the region). */
     abstract long run(Cpu c, long left, int entry);

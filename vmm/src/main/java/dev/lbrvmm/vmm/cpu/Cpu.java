@@ -556,7 +556,8 @@ public final class Cpu {
             int i = 0;
             blockLen = n;
             // a translation runs whole blocks only: a block cut by the budget is interpreted
-            CompiledRegion translated = n == code.length ? b.compiled : null;
+            // (and only with budget for any path through its unchecked forward jumps: CompiledRegion)
+            CompiledRegion translated = n == code.length && b.compiled != null && left >= b.compiled.minBudget ? b.compiled : null;
             try {
                 if (translated != null) {
                     long ran = translated.run(this, left, b.compiledEntry); // retires and sets RIP itself
@@ -989,6 +990,14 @@ public final class Cpu {
      * @param kind a {@code BranchKind.K_*} constant (an int, so the LBR unit's filters fold)
      */
     void branch(long from, long to, int kind) {
+        branchInRegion(from, to, kind);
+    }
+
+    /**
+     * The branch hook as translated code calls it: true when the vPMU's branch counter reached its
+     * alarm (which may have raised a PMI), so the region looks at the CPU before its next block.
+     */
+    boolean branchInRegion(long from, long to, int kind) {
         LbrUnit u = lbr;
         if (u != null) {
             u.record(from, to, kind, cpl);
@@ -999,10 +1008,17 @@ public final class Cpu {
         }
         if (++branches == branchAlarmAt) {
             branchCounter.alarm();
+            return true;
         }
+        return false;
     }
 
     void notTaken(long from) {
+        notTakenInRegion(from);
+    }
+
+    /** {@link #notTaken} as translated code calls it (see {@link #branchInRegion}). */
+    boolean notTakenInRegion(long from) {
         LbrUnit u = lbr;
         if (u != null) {
             u.onNotTaken(from);
@@ -1013,7 +1029,9 @@ public final class Cpu {
         }
         if (++branches == branchAlarmAt) {
             branchCounter.alarm();
+            return true;
         }
+        return false;
     }
 
     /** Attaches (or with null detaches) a counter of the branches retired from now on, taken or not. */

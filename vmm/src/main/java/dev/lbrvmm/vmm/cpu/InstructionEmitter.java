@@ -61,7 +61,7 @@ final class InstructionEmitter {
     private static final long M32 = 0xFFFF_FFFFL;
 
     private final MethodVisitor mv;
-    private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr, gpr, dirtyMask;
+    private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr, gpr, dirtyMask, attention;
     /** The LazyFlags kind whose operands are in the locals and not yet in the CPU, -1 (in the CPU) or UNKNOWN. */
     private int pending = -1;
     /** At a block's start: the kind local says (the blocks that may come before it leave different kinds). */
@@ -82,8 +82,9 @@ final class InstructionEmitter {
      *     int saying, for the exception path, which of them are newer than the CPU's array
      */
     InstructionEmitter(MethodVisitor mv, int c, int regs, int pkind, int psize, int fa, int fb, int fres, int faux, int ta, int tb, int addr,
-            int gpr, int dirtyMask) {
+            int gpr, int dirtyMask, int attention) {
         this.gpr = gpr;
+        this.attention = attention;
         this.dirtyMask = dirtyMask;
         this.mv = mv;
         this.c = c;
@@ -241,6 +242,23 @@ final class InstructionEmitter {
             case Op.JMP_REL, Op.JCC -> true;
             default -> false;
         };
+    }
+
+    /**
+     * On the boolean the branch hook returned (the branch counter's alarm ran and may have raised a
+     * PMI): the attention local is set, so the region looks at the CPU before its next block.
+     */
+    private void alarmed() {
+        Label no = new Label();
+        mv.visitJumpInsn(IFEQ, no);
+        attention();
+        mv.visitLabel(no);
+    }
+
+    /** The region looks at the CPU before its next block (after a handler that reported a branch, or an alarm). */
+    void attention() {
+        mv.visitLdcInsn(1);
+        mv.visitVarInsn(ISTORE, attention);
     }
 
     /** Writes pending flags to the CPU (before anything else may read them there); none are pending after it. */
@@ -860,7 +878,8 @@ final class InstructionEmitter {
         mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
         mv.visitVarInsn(ALOAD, c);
         mv.visitLdcInsn(in.rip);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "notTaken", "(J)V", false);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "notTakenInRegion", "(J)Z", false);
+        alarmed();
         mv.visitJumpInsn(GOTO, after);
         mv.visitLabel(taken);
         taken(in, in.target, BranchKind.K_CONDITIONAL);
@@ -976,7 +995,8 @@ final class InstructionEmitter {
         mv.visitLdcInsn(in.rip);
         mv.visitVarInsn(LLOAD, target);
         mv.visitLdcInsn(kind);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "branch", "(JJI)V", false);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "branchInRegion", "(JJI)Z", false);
+        alarmed();
     }
 
 }

@@ -76,6 +76,14 @@ final class RegionCompiler {
     private static final int REGS = 12, PKIND = 13, PSIZE = 14, FA = 15, FB = 17, FRES = 19, FAUX = 21, TA = 23, TB = 25, ADDR = 27, STOPS = 29;
     // the guest registers RAX..R15 (16 longs) and which of them are newer than Cpu.r at a fault
     private static final int GPR = 30, DIRTY = 62;
+    // set when a branch hook's alarm ran: the next block is entered through its check
+    private static final int ATTENTION = 63;
+    /**
+     * Blocks between stop-request reads: checks happen on backward jumps only, each at most a
+     * region's 160 instructions after the last, so this keeps the run loop's bound (64 blocks of at
+     * most 64 instructions).
+     */
+    private static final int STOP_CHECKS = Cpu.STOP_CHECK_INTERVAL * Block.MAX_INSNS / MAX_INSNS;
 
     private RegionCompiler() {}
 
@@ -148,12 +156,14 @@ final class RegionCompiler {
         MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
         init.visitCode();
         init.visitVarInsn(ALOAD, 0);
-        init.visitMethodInsn(INVOKESPECIAL, BASE, "<init>", "()V", false);
+        init.visitLdcInsn(instructions(blocks));
+        init.visitMethodInsn(INVOKESPECIAL, BASE, "<init>", "(I)V", false);
         init.visitInsn(RETURN);
         init.visitMaxs(0, 0);
         init.visitEnd();
 
         int nb = blocks.size();
+        int total = instructions(blocks);
         Label[] check = new Label[nb], body = new Label[nb];
         for (int j = 0; j < nb; j++) {
             check[j] = new Label();
@@ -176,8 +186,10 @@ final class RegionCompiler {
         mv.visitVarInsn(ISTORE, PKIND);
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, PSIZE);
-        mv.visitLdcInsn(Cpu.STOP_CHECK_INTERVAL);
+        mv.visitLdcInsn(STOP_CHECKS);
         mv.visitVarInsn(ISTORE, STOPS);
+        mv.visitLdcInsn(0);
+        mv.visitVarInsn(ISTORE, ATTENTION);
         for (int local : new int[] {FA, FB, FRES, FAUX, TA, TB, ADDR}) {
             mv.visitInsn(LCONST_0);
             mv.visitVarInsn(LSTORE, local);
@@ -190,7 +202,7 @@ final class RegionCompiler {
         }
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, DIRTY);
-        InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY);
+        InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY, ATTENTION);
         mv.visitLabel(start);
         // the run loop checked the entry block already
         if (nb == 1) {
@@ -222,9 +234,11 @@ final class RegionCompiler {
             mv.visitVarInsn(LLOAD, LEFT);
             mv.visitVarInsn(LLOAD, DONE);
             mv.visitInsn(LSUB);
-            mv.visitLdcInsn((long) n);
+            mv.visitLdcInsn((long) total);
             mv.visitInsn(LCMP);
-            mv.visitJumpInsn(IFLT, leave); // it does not fit the budget: the run loop cuts it
+            mv.visitJumpInsn(IFLT, leave); // not enough budget for any unchecked path: the run loop goes on block by block
+            mv.visitLdcInsn(0);
+            mv.visitVarInsn(ISTORE, ATTENTION);
             mv.visitLabel(body[j]);
             mv.visitLdcInsn(j);
             mv.visitVarInsn(ISTORE, CUR);
@@ -242,6 +256,9 @@ final class RegionCompiler {
                     emitter.beforeHandler(); // the handler reads flags and registers from the CPU
                     call(mv, code[t], handler);
                     emitter.afterHandler();
+                    if (Op.isBranch(code[t].op)) {
+                        emitter.attention(); // its branch hook may have run the counter's alarm
+                    }
                 }
                 if (code[t].mayWriteMemory && t < n - 1) {
                     // a store into decoded code ends the block right after it, as in the interpreter
@@ -297,7 +314,17 @@ final class RegionCompiler {
                         mv.visitVarInsn(LLOAD, NEXT);
                         mv.visitLdcInsn(blocks.get(to).rip);
                         mv.visitInsn(LCMP);
-                        mv.visitJumpInsn(IFEQ, check[to]);
+                        if (to > j) {
+                            // forward: no check unless an alarm ran (any path of forward jumps fits the budget)
+                            Label same = new Label();
+                            mv.visitJumpInsn(IFNE, same);
+                            mv.visitVarInsn(ILOAD, ATTENTION);
+                            mv.visitJumpInsn(IFNE, check[to]);
+                            mv.visitJumpInsn(GOTO, body[to]);
+                            mv.visitLabel(same);
+                        } else {
+                            mv.visitJumpInsn(IFEQ, check[to]); // backward: every cycle passes a check
+                        }
                     }
                 }
             }
@@ -414,6 +441,15 @@ final class RegionCompiler {
             case Op.JCC, Op.LOOP, Op.JRCXZ, Op.JMP_REL, Op.CALL_REL -> true;
             default -> false;
         };
+    }
+
+    /** Guest instructions in all the blocks. */
+    static int instructions(List<Block> blocks) {
+        int total = 0;
+        for (Block b : blocks) {
+            total += b.insns.length;
+        }
+        return total;
     }
 
     private static int indexOf(List<Block> blocks, long rip) {
