@@ -7,15 +7,24 @@ package dev.lbrvmm.vmm.cpu;
  * its semantics.
  *
  * <p>The contract is the interpreter loop's, block by block. {@link #run} starts at the block it
- * is given (any block of the region can be an entry), which the run loop has already checked and which fits the budget; before each
- * further block it leaves when the run loop would stop there (a stop request, an exit, a
- * deliverable interrupt: {@link Cpu#mustLeaveRegion}) or when the block does not fit what is left
- * of the budget (the run loop interprets the cut block). A store that overwrote decoded code ends
- * the region right after it. It keeps {@link Cpu#retired()} and RIP as the interpreter does and
- * returns the instructions retired. When an instruction throws, the instructions of the blocks
- * completed before are retired and counted in {@link Cpu#compiledDone}, the faulting block's code
- * and the faulting instruction's index are in {@link Cpu#compiledFaultCode} and
- * {@link Cpu#compiledFaultIndex}, and the exception goes on to the run loop.
+ * is given (any block of the region can be an entry), which the run loop has already checked; the
+ * run loop enters only with at least {@link #minBudget} instructions of budget left. Jumps to a
+ * block later in the region (forward) go straight on: any path of forward jumps visits each block
+ * at most once, so it fits that budget. Jumps backward pass a check, as does a forward jump after a
+ * branch hook whose counter alarm ran: the region leaves when the run loop would stop there (an
+ * exit, a deliverable interrupt: {@link Cpu#mustLeaveRegion}; a stop request, read every few
+ * checks within the run loop's bound) or when less than {@link #minBudget} is left, and the run
+ * loop then goes on block by block. Every cycle has a backward jump, so nothing runs unchecked for
+ * longer than the region's size. Exactness rests on this: within the blocks a region chains (none
+ * with a system instruction), exits and IF do not change and an interrupt becomes pending only in
+ * a branch hook (the vPMU's counter alarm), which says so.
+ *
+ * <p>A store that overwrote decoded code ends the region right after it. It keeps
+ * {@link Cpu#retired()} and RIP as the interpreter does and returns the instructions retired. When
+ * an instruction throws, the instructions of the blocks completed before are retired and counted
+ * in {@link Cpu#compiledDone}, the faulting block's code and the faulting instruction's index are
+ * in {@link Cpu#compiledFaultCode} and {@link Cpu#compiledFaultIndex}, and the exception goes on
+ * to the run loop. How it is built: docs/jit.md.
  */
 public abstract class CompiledRegion {
     /** Instructions in all the region's blocks: the longest path through its unchecked jumps (see above). */
