@@ -218,6 +218,8 @@ final class InstructionEmitter {
                 takenTo(in, ta, BranchKind.K_NEAR_RET);
             }
             case Op.JCC -> jcc(in);
+            case Op.CMOVCC -> cmov(in);
+            case Op.SETCC -> setcc(in);
             default -> throw new AssertionError(Op.name(in.op));
         }
         return true;
@@ -240,6 +242,8 @@ final class InstructionEmitter {
             case Op.RET -> in.size == 8 && in.imm == 0;
             case Op.IMUL_R_RM, Op.IMUL_R_RM_I -> wide;
             case Op.JMP_REL, Op.JCC -> true;
+            case Op.CMOVCC -> wide;
+            case Op.SETCC -> in.size == 1 && (in.mem || in.rm < 16);
             default -> false;
         };
     }
@@ -855,23 +859,77 @@ final class InstructionEmitter {
 
     // ------------------------------------------------------------------ branches
 
-    private void jcc(Insn in) {
-        Label taken = new Label(), after = new Label();
-        int cc = in.ext;
+    /** Jumps to {@code target} when condition code {@code cc} holds (from the locals when it can, else LazyFlags.cond). */
+    private void jumpIf(int cc, Label target) {
         int jump = condition(pending, pendingSize, cc >> 1);
         if (jump == -1) {
             flush();
             mv.visitVarInsn(ALOAD, c);
             mv.visitLdcInsn(cc);
             mv.visitMethodInsn(INVOKESTATIC, FLAGS, "cond", "(L" + CPU + ";I)Z", false);
-            mv.visitJumpInsn(IFNE, taken);
+            mv.visitJumpInsn(IFNE, target);
         } else if (jump == ALWAYS || jump == NEVER) {
             if ((jump == ALWAYS) != ((cc & 1) != 0)) {
-                mv.visitJumpInsn(GOTO, taken);
+                mv.visitJumpInsn(GOTO, target);
             }
         } else {
-            mv.visitJumpInsn((cc & 1) != 0 ? negate(jump) : jump, taken);
+            mv.visitJumpInsn((cc & 1) != 0 ? negate(jump) : jump, target);
         }
+    }
+
+    /** CMOVcc (DataTransfer.cmov): the source is read (and may fault) first; a 32-bit one always zero-extends its destination. */
+    private void cmov(Insn in) {
+        readRm(in, in.size);
+        mv.visitVarInsn(LSTORE, ta);
+        if ((stale & (1 << in.reg)) != 0) {
+            load(in.reg); // current on both paths below
+        }
+        Label move = new Label(), end = new Label();
+        jumpIf(in.ext, move);
+        if (in.size == 4) {
+            mv.visitVarInsn(LLOAD, local(in.reg));
+            mask(4);
+            mv.visitVarInsn(LSTORE, local(in.reg));
+        }
+        mv.visitJumpInsn(GOTO, end);
+        mv.visitLabel(move);
+        mv.visitVarInsn(LLOAD, ta);
+        mask(in.size);
+        mv.visitVarInsn(LSTORE, local(in.reg));
+        mv.visitLabel(end);
+        dirty |= 1 << in.reg;
+    }
+
+    /** SETcc (DataTransfer.setcc) into a low byte register or a byte of memory. */
+    private void setcc(Insn in) {
+        if (in.mem) {
+            ea(in);
+            mv.visitVarInsn(LSTORE, addr);
+        } else if ((stale & (1 << in.rm)) != 0) {
+            load(in.rm);
+        }
+        Label one = new Label(), end = new Label();
+        jumpIf(in.ext, one);
+        mv.visitLdcInsn(0L);
+        mv.visitJumpInsn(GOTO, end);
+        mv.visitLabel(one);
+        mv.visitLdcInsn(1L);
+        mv.visitLabel(end);
+        if (in.mem) {
+            writeRm(in); // in.size is 1
+        } else {
+            mv.visitVarInsn(LLOAD, local(in.rm));
+            mv.visitLdcInsn(~0xFFL);
+            mv.visitInsn(LAND);
+            mv.visitInsn(LOR);
+            mv.visitVarInsn(LSTORE, local(in.rm));
+            dirty |= 1 << in.rm;
+        }
+    }
+
+    private void jcc(Insn in) {
+        Label taken = new Label(), after = new Label();
+        jumpIf(in.ext, taken);
         // not taken
         mv.visitVarInsn(ALOAD, c);
         mv.visitLdcInsn(in.next);
