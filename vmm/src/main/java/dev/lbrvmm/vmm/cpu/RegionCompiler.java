@@ -8,11 +8,13 @@ import static org.objectweb.asm.Opcodes.ACC_SUPER;
 import static org.objectweb.asm.Opcodes.ALOAD;
 import static org.objectweb.asm.Opcodes.ASTORE;
 import static org.objectweb.asm.Opcodes.ATHROW;
+import static org.objectweb.asm.Opcodes.DUP2;
 import static org.objectweb.asm.Opcodes.GETFIELD;
 import static org.objectweb.asm.Opcodes.GOTO;
 import static org.objectweb.asm.Opcodes.H_INVOKESTATIC;
 import static org.objectweb.asm.Opcodes.IAND;
 import static org.objectweb.asm.Opcodes.IFEQ;
+import static org.objectweb.asm.Opcodes.IFGE;
 import static org.objectweb.asm.Opcodes.IFGT;
 import static org.objectweb.asm.Opcodes.IFLT;
 import static org.objectweb.asm.Opcodes.IFNE;
@@ -22,6 +24,7 @@ import static org.objectweb.asm.Opcodes.INVOKESPECIAL;
 import static org.objectweb.asm.Opcodes.INVOKESTATIC;
 import static org.objectweb.asm.Opcodes.INVOKEVIRTUAL;
 import static org.objectweb.asm.Opcodes.ISTORE;
+import static org.objectweb.asm.Opcodes.L2I;
 import static org.objectweb.asm.Opcodes.LADD;
 import static org.objectweb.asm.Opcodes.LALOAD;
 import static org.objectweb.asm.Opcodes.LASTORE;
@@ -31,6 +34,7 @@ import static org.objectweb.asm.Opcodes.LLOAD;
 import static org.objectweb.asm.Opcodes.LRETURN;
 import static org.objectweb.asm.Opcodes.LSTORE;
 import static org.objectweb.asm.Opcodes.LSUB;
+import static org.objectweb.asm.Opcodes.POP2;
 import static org.objectweb.asm.Opcodes.POP;
 import static org.objectweb.asm.Opcodes.PUTFIELD;
 import static org.objectweb.asm.Opcodes.RETURN;
@@ -309,22 +313,23 @@ final class RegionCompiler {
                         }
                     }
                 }
+                List<Integer> targets = new ArrayList<>();
                 for (int to : order) {
                     if (chainable(blocks.get(to))) {
+                        targets.add(to);
+                    }
+                }
+                if (!direct(last) && targets.size() > 4) {
+                    lookup(mv, blocks, targets, j, check, body, leave); // after an indirect jump: a binary search
+                } else {
+                    for (int to : targets) {
                         mv.visitVarInsn(LLOAD, NEXT);
                         mv.visitLdcInsn(blocks.get(to).rip);
                         mv.visitInsn(LCMP);
-                        if (to > j) {
-                            // forward: no check unless an alarm ran (any path of forward jumps fits the budget)
-                            Label same = new Label();
-                            mv.visitJumpInsn(IFNE, same);
-                            mv.visitVarInsn(ILOAD, ATTENTION);
-                            mv.visitJumpInsn(IFNE, check[to]);
-                            mv.visitJumpInsn(GOTO, body[to]);
-                            mv.visitLabel(same);
-                        } else {
-                            mv.visitJumpInsn(IFEQ, check[to]); // backward: every cycle passes a check
-                        }
+                        Label other = new Label();
+                        mv.visitJumpInsn(IFNE, other);
+                        next(mv, to, j, check, body);
+                        mv.visitLabel(other);
                     }
                 }
             }
@@ -441,6 +446,57 @@ final class RegionCompiler {
             case Op.JCC, Op.LOOP, Op.JRCXZ, Op.JMP_REL, Op.CALL_REL -> true;
             default -> false;
         };
+    }
+
+    /** On to block {@code to} from block {@code from}: backward through its check, forward straight on unless an alarm ran. */
+    private static void next(MethodVisitor mv, int to, int from, Label[] check, Label[] body) {
+        if (to > from) {
+            // forward: no check unless an alarm ran (any path of forward jumps fits the budget)
+            mv.visitVarInsn(ILOAD, ATTENTION);
+            mv.visitJumpInsn(IFNE, check[to]);
+            mv.visitJumpInsn(GOTO, body[to]);
+        } else {
+            mv.visitJumpInsn(GOTO, check[to]); // backward: every cycle passes a check
+        }
+    }
+
+    /** The block at RIP (NEXT) among {@code targets}, by a lookupswitch on its offset from the lowest; none: leave. */
+    private static void lookup(MethodVisitor mv, List<Block> blocks, List<Integer> targets, int from, Label[] check, Label[] body,
+            Label leave) {
+        long base = Long.MAX_VALUE;
+        for (int to : targets) {
+            base = Math.min(base, blocks.get(to).rip);
+        }
+        List<Integer> sorted = new ArrayList<>(targets);
+        sorted.sort((a, b) -> Long.compare(blocks.get(a).rip, blocks.get(b).rip));
+        int[] keys = new int[sorted.size()];
+        Label[] cases = new Label[sorted.size()];
+        for (int k = 0; k < keys.length; k++) {
+            keys[k] = (int) (blocks.get(sorted.get(k)).rip - base); // a region spans far less than 2 GiB
+            cases[k] = new Label();
+        }
+        mv.visitVarInsn(LLOAD, NEXT);
+        mv.visitLdcInsn(base);
+        mv.visitInsn(LSUB);
+        mv.visitInsn(DUP2);
+        mv.visitLdcInsn((long) keys[keys.length - 1]);
+        mv.visitInsn(LCMP);
+        Label inRange = new Label(), outside = new Label();
+        mv.visitJumpInsn(IFGT, outside);
+        mv.visitInsn(DUP2);
+        mv.visitInsn(LCONST_0);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFGE, inRange);
+        mv.visitLabel(outside);
+        mv.visitInsn(POP2);
+        mv.visitJumpInsn(GOTO, leave);
+        mv.visitLabel(inRange);
+        mv.visitInsn(L2I);
+        mv.visitLookupSwitchInsn(leave, keys, cases);
+        for (int k = 0; k < keys.length; k++) {
+            mv.visitLabel(cases[k]);
+            next(mv, sorted.get(k), from, check, body);
+        }
     }
 
     /** Guest instructions in all the blocks. */
