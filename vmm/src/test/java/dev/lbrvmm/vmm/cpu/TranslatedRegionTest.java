@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * slice by slice: after every {@link Cpu#run} call both CPUs hold the same registers, flags, RIP,
  * instructions retired, branch trace, LBR stack and memory. Covered: self-modifying code inside a
  * region (a store into the region's own next block and into its own block) and across regions,
- * faults inside a region (#DE through the IDT, the faulting instruction not retired), budgets
+ * faults inside a region (#DE and #PF through the IDT, the faulting instruction not retired, the
+ * registers and flags its block changed before it as the interpreter leaves them), budgets
  * that end inside regions (random slice lengths), a branch-counter alarm (PMI) in the middle of a
  * region, and a stop request during a hot loop.
  */
@@ -75,6 +76,37 @@ class TranslatedRegionTest {
         assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
         assertThat(p.interpreted.r(RCX)).isEqualTo(50);
         assertThat(p.translated.cpu.jitStats().instructionsRun()).isPositive();
+    }
+
+    @Test
+    void aPageFaultInsideARegionSeesTheRegistersAndFlagsTheBlockLeftBeforeIt() {
+        // lidt (%rax); loop at 1003: inc %rcx / add $0x10000,%rsi / mov (%rsi),%rdx (#PF past the 1 MiB
+        // of RAM) / add %rdx,%rbx / cmp $40,%rcx / jne 1003 / hlt. The block's INC and ADD changed
+        // registers and flags (kept in locals) before the fault. The #PF handler at 0x6000 sets %rsi
+        // to 0x2000, drops the error code and returns to the MOV: mov $0x2000,%rsi / add $8,%rsp / iretq.
+        String code = "0f0118 48ffc1 4881c600000100 488b16 4801d3 4883f928 75ea f4";
+        Consumer<CpuHarness> setUp = h -> {
+            h.reg(RAX, 0x7000);
+            h.mem.write16(0x7000, 256 * 16 - 1);
+            h.mem.write64(0x7002, 0x8000);
+            h.gate(0x8000, Vector.PF, 0x6000);
+            h.put(0x6000, "48c7c600200000 4883c408 48cf");
+            for (long a = 0x2000; a < 0x100000; a += 0x10000) {
+                h.mem.write64(a, a * 3 + 1);
+            }
+        };
+        EnginePair p = new EnginePair(code, setUp);
+        assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
+        assertThat(p.interpreted.r(RCX)).isEqualTo(40);
+        assertThat(p.translated.cpu.jitStats().instructionsRun()).isPositive();
+        // and with slices that end anywhere, faults included
+        EnginePair sliced = new EnginePair(code, setUp);
+        SplittableRandom random = new SplittableRandom(14);
+        CpuExit e;
+        do {
+            e = sliced.step(1 + random.nextInt(30));
+        } while (e == CpuExit.BUDGET);
+        assertThat(e).isEqualTo(CpuExit.HLT);
     }
 
     @Test
