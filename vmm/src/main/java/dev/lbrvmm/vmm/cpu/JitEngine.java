@@ -1,6 +1,7 @@
 package dev.lbrvmm.vmm.cpu;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -108,10 +109,10 @@ final class JitEngine {
     static long[] candidates(Block b) {
         long[] direct = RegionCompiler.successors(b);
         Insn last = b.insns[b.insns.length - 1];
-        if (!last.branch || last.op == Op.JCC || last.op == Op.JMP_REL || last.op == Op.LOOP || last.op == Op.JRCXZ) {
+        if (RegionCompiler.direct(last) && last.op != Op.CALL_REL) {
             return direct;
         }
-        long[] out = java.util.Arrays.copyOf(direct, direct.length + 3 + Block.MAX_SEEN);
+        long[] out = Arrays.copyOf(direct, direct.length + 3 + Block.MAX_SEEN);
         int n = direct.length;
         if (last.op == Op.CALL_REL || last.op == Op.CALL_RM) {
             out[n++] = last.next;
@@ -130,7 +131,7 @@ final class JitEngine {
                 }
             }
         }
-        return java.util.Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, n);
     }
 
     /** Control went from {@code prev} to {@code next} and the successor cache missed (vCPU thread): remember the target. */
@@ -138,8 +139,8 @@ final class JitEngine {
         long[] seen = prev.seen;
         if (seen == null) {
             Insn last = prev.insns[prev.insns.length - 1];
-            if (!last.branch || last.op == Op.JCC || last.op == Op.JMP_REL || last.op == Op.CALL_REL) {
-                return; // direct: the region knows its successors from the code
+            if (RegionCompiler.direct(last)) {
+                return; // the region knows its successors from the code
             }
             seen = prev.seen = new long[Block.MAX_SEEN];
         }
