@@ -11,10 +11,10 @@ package dev.lbrvmm.vmm.cpu;
  * run loop enters only with at least {@link #minBudget} instructions of budget left. Jumps to a
  * block later in the region (forward) go straight on: any path of forward jumps visits each block
  * at most once, so it fits that budget. Jumps backward pass a check, as does a forward jump after a
- * branch hook whose counter alarm ran: the region leaves when the run loop would stop there (an
- * exit, a deliverable interrupt: {@link Cpu#mustLeaveRegion}; a stop request, read every few
- * checks within the run loop's bound) or when less than {@link #minBudget} is left, and the run
- * loop then goes on block by block. Every cycle has a backward jump, so nothing runs unchecked for
+ * branch hook whose counter alarm ran. The check leaves when less than {@link #minBudget} is left
+ * (the run loop then goes on block by block), when a stop request came (read every few checks,
+ * within the run loop's bound) and, after an alarm, when the run loop would stop there (an exit,
+ * a deliverable interrupt: {@link Cpu#mustLeaveRegion}). Every cycle has a backward jump, so nothing runs unchecked for
  * longer than the region's size. Exactness rests on this: within the blocks a region chains (none
  * with a system instruction), exits and IF do not change and an interrupt becomes pending only in
  * a branch hook (the vPMU's counter alarm), which says so.

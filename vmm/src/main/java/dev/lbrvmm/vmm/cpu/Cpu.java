@@ -743,8 +743,8 @@ public final class Cpu {
 
     /**
      * Between two blocks of a translated region: something the run loop must see first (an exit, a
-     * deliverable interrupt). Stop requests are looked at every {@link #STOP_CHECK_INTERVAL} blocks
-     * ({@link #stopRequested()}), as the run loop does.
+     * deliverable interrupt). A region asks after a branch hook said the counter's alarm ran, the one
+     * way either can arise inside the blocks it chains (see {@link CompiledRegion}).
      */
     boolean mustLeaveRegion() {
         return exit != null || pendingVector >= 0 && (rfl & IF) != 0;

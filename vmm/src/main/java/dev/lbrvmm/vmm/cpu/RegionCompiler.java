@@ -218,17 +218,22 @@ final class RegionCompiler {
         for (int j = 0; j < nb; j++) {
             Insn[] code = blocks.get(j).insns;
             int n = code.length;
-            // between blocks: what the run loop looks at before each block
+            // a check (see CompiledRegion): an exit or a deliverable interrupt can only have come with a
+            // branch counter's alarm, which set ATTENTION
             mv.visitLabel(check[j]);
+            Label quiet = new Label();
+            mv.visitVarInsn(ILOAD, ATTENTION);
+            mv.visitJumpInsn(IFEQ, quiet);
             mv.visitVarInsn(ALOAD, C);
             mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "mustLeaveRegion", "()Z", false);
             mv.visitJumpInsn(IFNE, leave);
-            // the volatile stop request every STOP_CHECK_INTERVAL blocks, as the run loop reads it
+            mv.visitLabel(quiet);
+            // the volatile stop request every STOP_CHECKS checks, within the run loop's bound
             Label noStopCheck = new Label();
             mv.visitIincInsn(STOPS, -1);
             mv.visitVarInsn(ILOAD, STOPS);
             mv.visitJumpInsn(IFGT, noStopCheck);
-            mv.visitLdcInsn(Cpu.STOP_CHECK_INTERVAL);
+            mv.visitLdcInsn(STOP_CHECKS);
             mv.visitVarInsn(ISTORE, STOPS);
             mv.visitVarInsn(ALOAD, C);
             mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stopRequested", "()Z", false);
