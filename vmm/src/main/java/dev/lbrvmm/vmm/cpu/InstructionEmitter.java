@@ -46,11 +46,16 @@ import org.objectweb.asm.Type;
  *
  * <p><b>Flags stay in locals.</b> A flag-setting instruction leaves its {@link LazyFlags} operands in
  * the region's locals; they are written to the CPU only when something else could look at them:
- * before a handler runs, before a condition this class cannot evaluate from the locals, at the end
- * of each block, and on a fault (the region's exception path writes back whatever is pending, so a
+ * before a handler runs, before a condition this class cannot evaluate from the locals, when the
+ * region leaves, and on a fault (the region's exception path writes back whatever is pending, so a
  * fault sees the flags the interpreter would have left). A Jcc after CMP or TEST compares the kept
- * operands directly, like {@link LazyFlags#cond}. The kind and size pending at each point are
- * known while translating and kept in two locals only for the exception path.
+ * operands directly, like {@link LazyFlags#cond}. Within a block the pending kind is known while
+ * translating; across blocks two locals (kind, size) say it.
+ *
+ * <p><b>Guest registers stay in locals</b> too (loaded at region entry), tracked as dirty (newer
+ * than {@code Cpu.r}) or stale (older, after a handler); they are written back before handlers, at
+ * exits and, on a fault, those dirty when the faulting instruction started. Every instruction here
+ * writes its registers only after the last point where it may fault. See docs/jit.md.
  */
 final class InstructionEmitter {
     private static final String CPU = Type.getInternalName(Cpu.class);
