@@ -55,12 +55,12 @@ import org.objectweb.asm.Type;
  * Translates a region of decoded blocks into a {@link CompiledRegion}: one hidden class (not
  * strongly reachable from its loader, so the GC unloads it once its entry block is gone) whose
  * {@code run} holds every block of the region, with the jumps between them as Java control flow.
- * Each instruction is a call of its own handler, handler and {@link Insn} loaded as dynamic
- * constants from the class data: a constant receiver lets the JVM inline every handler, so there is
- * no per-instruction dispatch and no per-block trip through the run loop. The semantics stay the
- * handlers' own, so the interpreter and a translation cannot disagree on what an instruction does;
- * what the region adds (when it looks at exits, the budget and overwritten code) follows the run
- * loop's rules exactly (see {@link CompiledRegion}).
+ * The common forms are written out with constant operands, registers and flags in locals
+ * ({@link InstructionEmitter}); every other instruction calls its handler or family method, loaded
+ * with its {@link Insn} as dynamic constants from the class data: a constant receiver lets the JVM
+ * inline it, so there is no per-instruction dispatch and no per-block trip through the run loop.
+ * What the region adds (when it looks at exits, interrupts, the budget and overwritten code) keeps
+ * the run loop's results exactly (see {@link CompiledRegion} and docs/jit.md).
  */
 final class RegionCompiler {
     /** Bounds that keep a region's method under the JVM's size limits for compiling and inlining. */
