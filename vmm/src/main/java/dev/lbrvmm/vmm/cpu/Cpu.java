@@ -750,7 +750,7 @@ public final class Cpu {
         return exit != null || pendingVector >= 0 && (rfl & IF) != 0;
     }
 
-    /** A monitor or the VMM asked this vCPU to stop (a volatile read: translated code asks every {@link #STOP_CHECK_INTERVAL} blocks). */
+    /** A monitor or the VMM asked this vCPU to stop (a volatile read: translated code asks every few checks, see {@link CompiledRegion}). */
     boolean stopRequested() {
         return stopRequested;
     }

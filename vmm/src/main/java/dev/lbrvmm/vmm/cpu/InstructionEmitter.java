@@ -400,11 +400,6 @@ final class InstructionEmitter {
         }
     }
 
-    /** The registers whose locals may be newer than the CPU's array here. */
-    int dirty() {
-        return dirty & ~stale;
-    }
-
     /** c.r[n] = local(n) for every dirty register; they stay dirty for the code after this if it does not leave. */
     void writeBackRegisters() {
         for (int n = 0; n < 16; n++) {

@@ -104,7 +104,7 @@ final class JitEngine {
      * Where control may go after {@code b} and a region should follow: its direct successors, the
      * return site of a call (where the callee's return lands, so a recursive function or a caller
      * and its callee stay in one region), and the targets its indirect jump or return went to while
-     * interpreted. A region reaches the indirect ones by comparing RIP with its blocks' addresses.
+     * interpreted. A region reaches the indirect ones by looking RIP up among its blocks' addresses.
      */
     static long[] candidates(Block b) {
         long[] direct = RegionCompiler.successors(b);
