@@ -42,33 +42,50 @@ public final class BranchPredictor {
 
     /** A taken branch of class {@code kind} (a {@code BranchKind.K_*} constant); true if mispredicted. */
     public boolean taken(long from, long to, int kind) {
-        switch (kind) {
-            case 0: { // CONDITIONAL
-                int i = pht(from);
-                int c = counters[i];
-                if (c < 3) {
-                    counters[i] = (byte) (c + 1);
-                }
-                return c < 2;
-            }
-            case 1: // NEAR_REL_JMP
-                return false;
-            case 3: // NEAR_REL_CALL
-                push(from);
-                return false;
-            case 4: // NEAR_IND_CALL
-                push(from);
-                return indirect(from, to);
-            case 2: // NEAR_IND_JMP
-                return indirect(from, to);
-            case 5: { // NEAR_RET
-                rsbTop = (rsbTop - 1) & (RSB - 1);
-                long distance = to - returnStack[rsbTop];
-                return distance <= 0 || distance > Decoder.MAX_LEN;
-            }
-            default: // FAR
-                return true;
+        return switch (kind) {
+            case BranchKind.K_CONDITIONAL -> conditionalTaken(from);
+            case BranchKind.K_NEAR_REL_JMP -> false;
+            case BranchKind.K_NEAR_REL_CALL -> directCall(from);
+            case BranchKind.K_NEAR_IND_CALL -> indirectCall(from, to);
+            case BranchKind.K_NEAR_IND_JMP -> indirectJump(from, to);
+            case BranchKind.K_NEAR_RET -> nearReturn(to);
+            default -> true; // FAR
+        };
+    }
+
+    // One method per kind, each only the work its kind needs: translated code calls the one its
+    // branch is (LbrUnit's per-kind entries), so nothing is decided per branch at run time.
+
+    /** A conditional branch taken; true if mispredicted. */
+    boolean conditionalTaken(long from) {
+        int i = pht(from);
+        int c = counters[i];
+        if (c < 3) {
+            counters[i] = (byte) (c + 1);
         }
+        return c < 2;
+    }
+
+    /** A direct call: always predicted; the call site goes on the return stack. */
+    boolean directCall(long from) {
+        push(from);
+        return false;
+    }
+
+    boolean indirectCall(long from, long to) {
+        push(from);
+        return indirect(from, to);
+    }
+
+    boolean indirectJump(long from, long to) {
+        return indirect(from, to);
+    }
+
+    /** A near return, predicted when it lands one instruction after the call site on top of the return stack. */
+    boolean nearReturn(long to) {
+        rsbTop = (rsbTop - 1) & (RSB - 1);
+        long distance = to - returnStack[rsbTop];
+        return distance <= 0 || distance > Decoder.MAX_LEN;
     }
 
     private void push(long callSite) {

@@ -89,9 +89,9 @@ public final class Cpu {
      */
     boolean architectural;
 
-    private long retired;
+    long retired;
     /** Instructions of the current block counted at a branch (see instructionsAtBranch). */
-    private int blockLen;
+    int blockLen;
     private long tscOffset;
 
     /** The processor's LBR while it records: called directly (no interface dispatch on the hot path). */
@@ -755,16 +755,6 @@ public final class Cpu {
         return stopRequested;
     }
 
-    /** A translated region starts a block of {@code n} instructions (what the branch hook's instruction count needs). */
-    void enterBlock(int n) {
-        blockLen = n;
-    }
-
-    /** A translated region retired {@code n} instructions. */
-    void retire(int n) {
-        retired += n;
-    }
-
     /** The decoded block at {@code pc} if the cache holds it (the translating engine forms regions from these). */
     Block cachedBlock(long pc) {
         Block b = cache[(int) (pc ^ (pc >>> CACHE_BITS)) & CACHE_MASK];
@@ -990,14 +980,6 @@ public final class Cpu {
      * @param kind a {@code BranchKind.K_*} constant (an int, so the LBR unit's filters fold)
      */
     void branch(long from, long to, int kind) {
-        branchInRegion(from, to, kind);
-    }
-
-    /**
-     * The branch hook as translated code calls it: true when the vPMU's branch counter reached its
-     * alarm (which may have raised a PMI), so the region looks at the CPU before its next block.
-     */
-    boolean branchInRegion(long from, long to, int kind) {
         LbrUnit u = lbr;
         if (u != null) {
             u.record(from, to, kind, cpl);
@@ -1008,17 +990,10 @@ public final class Cpu {
         }
         if (++branches == branchAlarmAt) {
             branchCounter.alarm();
-            return true;
         }
-        return false;
     }
 
     void notTaken(long from) {
-        notTakenInRegion(from);
-    }
-
-    /** {@link #notTaken} as translated code calls it (see {@link #branchInRegion}). */
-    boolean notTakenInRegion(long from) {
         LbrUnit u = lbr;
         if (u != null) {
             u.onNotTaken(from);
@@ -1029,9 +1004,101 @@ public final class Cpu {
         }
         if (++branches == branchAlarmAt) {
             branchCounter.alarm();
+        }
+    }
+
+    // The branch hooks translated code calls, one per kind so that each call site inlines only its
+    // kind's LBR work (LbrUnit's per-kind entries). A region keeps the retired count and RIP in
+    // locals: {@code before} is the count at the start of the branch's block and {@code n} the
+    // block's length, which the rare paths (a listener, the counter's alarm) store first so that
+    // they see the CPU as the interpreter would show it. Each returns true when the branch
+    // counter's alarm ran (it may have raised a PMI): the region looks at the CPU before its next block.
+
+    boolean conditionalInRegion(long from, long to, long before, int n) {
+        LbrUnit u = lbr;
+        if (u != null) {
+            u.conditional(from, to, cpl, before + n);
+        }
+        return countBranchInRegion(from, to, BranchKind.K_CONDITIONAL, before, n);
+    }
+
+    boolean directJumpInRegion(long from, long to, long before, int n) {
+        LbrUnit u = lbr;
+        if (u != null) {
+            u.directJump(from, to, cpl, before + n);
+        }
+        return countBranchInRegion(from, to, BranchKind.K_NEAR_REL_JMP, before, n);
+    }
+
+    boolean indirectJumpInRegion(long from, long to, long before, int n) {
+        LbrUnit u = lbr;
+        if (u != null) {
+            u.indirectJump(from, to, cpl, before + n);
+        }
+        return countBranchInRegion(from, to, BranchKind.K_NEAR_IND_JMP, before, n);
+    }
+
+    boolean directCallInRegion(long from, long to, long before, int n) {
+        LbrUnit u = lbr;
+        if (u != null) {
+            u.directCall(from, to, cpl, before + n);
+        }
+        return countBranchInRegion(from, to, BranchKind.K_NEAR_REL_CALL, before, n);
+    }
+
+    boolean indirectCallInRegion(long from, long to, long before, int n) {
+        LbrUnit u = lbr;
+        if (u != null) {
+            u.indirectCall(from, to, cpl, before + n);
+        }
+        return countBranchInRegion(from, to, BranchKind.K_NEAR_IND_CALL, before, n);
+    }
+
+    boolean nearReturnInRegion(long from, long to, long before, int n) {
+        LbrUnit u = lbr;
+        if (u != null) {
+            u.nearReturn(from, to, cpl, before + n);
+        }
+        return countBranchInRegion(from, to, BranchKind.K_NEAR_RET, before, n);
+    }
+
+    boolean notTakenInRegion(long from, long before, int n) {
+        LbrUnit u = lbr;
+        if (u != null) {
+            u.onNotTaken(from);
+        }
+        if (listener != null) {
+            atBlock(before, n);
+            listener.onNotTaken(from);
+        }
+        if (++branches == branchAlarmAt) {
+            atBlock(before, n);
+            branchCounter.alarm();
             return true;
         }
         return false;
+    }
+
+    private boolean countBranchInRegion(long from, long to, int kind, long before, int n) {
+        if (listener != null) {
+            atBlock(before, n);
+            listener.onBranch(from, to, BranchKind.of(kind), cpl);
+        }
+        if (++branches == branchAlarmAt) {
+            atBlock(before, n);
+            branchCounter.alarm();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Translated code is in a block of {@code n} instructions that started at retired count
+     * {@code before}: the CPU shows what the interpreter would (before a handler or an observer runs).
+     */
+    void atBlock(long before, int n) {
+        retired = before;
+        blockLen = n;
     }
 
     /** Attaches (or with null detaches) a counter of the branches retired from now on, taken or not. */

@@ -67,6 +67,10 @@ final class InstructionEmitter {
 
     private final MethodVisitor mv;
     private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr, gpr, dirtyMask, attention;
+    /** Long locals: the RIP control goes to after the block, the retired count at the region's entry, instructions retired since. */
+    private final int next, base, done;
+    /** Instructions in the block being emitted (what its branch hook counts). */
+    private int blockLength;
     /** The LazyFlags kind whose operands are in the locals and not yet in the CPU, -1 (in the CPU) or UNKNOWN. */
     private int pending = -1;
     /** At a block's start: the kind local says (the blocks that may come before it leave different kinds). */
@@ -84,10 +88,15 @@ final class InstructionEmitter {
      * @param c local holding the Cpu; {@code regs} its register array; {@code pkind, psize} ints and
      *     the rest longs (two slots each): pending flags for the exception path and scratch;
      *     {@code gpr} the first of 16 long locals holding the guest registers; {@code dirtyMask} an
-     *     int saying, for the exception path, which of them are newer than the CPU's array
+     *     int saying, for the exception path, which of them are newer than the CPU's array;
+     *     {@code next, base, done} longs: the RIP after the block, the retired count at entry and
+     *     the instructions of the region's blocks before this one
      */
     InstructionEmitter(MethodVisitor mv, int c, int regs, int pkind, int psize, int fa, int fb, int fres, int faux, int ta, int tb, int addr,
-            int gpr, int dirtyMask, int attention) {
+            int gpr, int dirtyMask, int attention, int next, int base, int done) {
+        this.next = next;
+        this.base = base;
+        this.done = done;
         this.gpr = gpr;
         this.attention = attention;
         this.dirtyMask = dirtyMask;
@@ -361,7 +370,8 @@ final class InstructionEmitter {
      * A block starts: every register's local is current; {@code mayBeDirty} of them may be newer
      * than the CPU's array; the flags are where the kind local says (the blocks before it differ).
      */
-    void startBlock(int mayBeDirty) {
+    void startBlock(int mayBeDirty, int length) {
+        blockLength = length;
         pending = UNKNOWN;
         stale = 0;
         dirty = mayBeDirty;
@@ -931,17 +941,33 @@ final class InstructionEmitter {
         Label taken = new Label(), after = new Label();
         jumpIf(in.ext, taken);
         // not taken
-        mv.visitVarInsn(ALOAD, c);
         mv.visitLdcInsn(in.next);
-        mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+        mv.visitVarInsn(LSTORE, next);
         mv.visitVarInsn(ALOAD, c);
         mv.visitLdcInsn(in.rip);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "notTakenInRegion", "(J)Z", false);
+        blockStart();
+        mv.visitLdcInsn(blockLength);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "notTakenInRegion", "(JJI)Z", false);
         alarmed();
         mv.visitJumpInsn(GOTO, after);
         mv.visitLabel(taken);
         taken(in, in.target, BranchKind.K_CONDITIONAL);
         mv.visitLabel(after);
+    }
+
+    /** Pushes the retired count at the start of this block (base + done). */
+    private void blockStart() {
+        mv.visitVarInsn(LLOAD, base);
+        mv.visitVarInsn(LLOAD, done);
+        mv.visitInsn(LADD);
+    }
+
+    /** Before a handler, which may read the retired count or report a branch: the CPU shows this block (Cpu.atBlock). */
+    void syncBlock() {
+        mv.visitVarInsn(ALOAD, c);
+        blockStart();
+        mv.visitLdcInsn(blockLength);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "atBlock", "(JI)V", false);
     }
 
     private static final int ALWAYS = -2, NEVER = -3;
@@ -1044,17 +1070,29 @@ final class InstructionEmitter {
         takenTo(in, ta, kind);
     }
 
-    /** c.rip = target; c.branch(in.rip, target, kind), the target in a long local. */
+    /** next = target; then the kind's branch hook (Cpu.conditionalInRegion and the rest), the target in a long local. */
     private void takenTo(Insn in, int target, int kind) {
-        mv.visitVarInsn(ALOAD, c);
         mv.visitVarInsn(LLOAD, target);
-        mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+        mv.visitVarInsn(LSTORE, next);
         mv.visitVarInsn(ALOAD, c);
         mv.visitLdcInsn(in.rip);
         mv.visitVarInsn(LLOAD, target);
-        mv.visitLdcInsn(kind);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "branchInRegion", "(JJI)Z", false);
+        blockStart();
+        mv.visitLdcInsn(blockLength);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, hook(kind), "(JJJI)Z", false);
         alarmed();
+    }
+
+    private static String hook(int kind) {
+        return switch (kind) {
+            case BranchKind.K_CONDITIONAL -> "conditionalInRegion";
+            case BranchKind.K_NEAR_REL_JMP -> "directJumpInRegion";
+            case BranchKind.K_NEAR_IND_JMP -> "indirectJumpInRegion";
+            case BranchKind.K_NEAR_REL_CALL -> "directCallInRegion";
+            case BranchKind.K_NEAR_IND_CALL -> "indirectCallInRegion";
+            case BranchKind.K_NEAR_RET -> "nearReturnInRegion";
+            default -> throw new AssertionError("no far branch is emitted: " + kind);
+        };
     }
 
 }

@@ -134,22 +134,97 @@ public final class LbrUnit implements BranchListener {
 
     /** The hot-path form of {@link #onBranch}: {@code kind} is a {@code BranchKind.K_*} constant. */
     public void record(long src, long dst, int kind, int cpl) {
-        boolean mispred = predictor.taken(src, dst, kind);
+        long count = cpu.instructionsAtBranch();
+        switch (kind) {
+            case BranchKind.K_CONDITIONAL -> conditional(src, dst, cpl, count);
+            case BranchKind.K_NEAR_REL_JMP -> directJump(src, dst, cpl, count);
+            case BranchKind.K_NEAR_IND_JMP -> indirectJump(src, dst, cpl, count);
+            case BranchKind.K_NEAR_REL_CALL -> directCall(src, dst, cpl, count);
+            case BranchKind.K_NEAR_IND_CALL -> indirectCall(src, dst, cpl, count);
+            case BranchKind.K_NEAR_RET -> nearReturn(src, dst, cpl, count);
+            default -> far(src, dst, cpl, count);
+        }
+    }
+
+    // One entry per branch kind, each doing only what its kind needs (translated code calls the one
+    // its branch is, so each call site inlines a short path; the interpreter comes through record).
+    // {@code count}: the retired-instruction count at the branch (Cpu.instructionsAtBranch) that
+    // clocks the cycle model, passed in so translated code need not keep it in the CPU per block.
+
+    void conditional(long src, long dst, int cpl, long count) {
+        boolean mispred = predictor.conditionalTaken(src);
         if (mispred) {
             penaltyCycles += MISPREDICT_PENALTY;
         }
-        if ((debugctl & DebugCtl.LBR) == 0) {
+        if (records(BranchKind.K_CONDITIONAL, cpl)) {
+            append(src, dst, mispred, count);
+        }
+    }
+
+    void directJump(long src, long dst, int cpl, long count) {
+        if (records(BranchKind.K_NEAR_REL_JMP, cpl)) {
+            append(src, dst, false, count);
+        }
+    }
+
+    void indirectJump(long src, long dst, int cpl, long count) {
+        boolean mispred = predictor.indirectJump(src, dst);
+        if (mispred) {
+            penaltyCycles += MISPREDICT_PENALTY;
+        }
+        if (records(BranchKind.K_NEAR_IND_JMP, cpl)) {
+            append(src, dst, mispred, count);
+        }
+    }
+
+    void directCall(long src, long dst, int cpl, long count) {
+        predictor.directCall(src);
+        if (records(BranchKind.K_NEAR_REL_CALL, cpl)) {
+            append(src, dst, false, count);
+        }
+    }
+
+    void indirectCall(long src, long dst, int cpl, long count) {
+        boolean mispred = predictor.indirectCall(src, dst);
+        if (mispred) {
+            penaltyCycles += MISPREDICT_PENALTY;
+        }
+        if (records(BranchKind.K_NEAR_IND_CALL, cpl)) {
+            append(src, dst, mispred, count);
+        }
+    }
+
+    void nearReturn(long src, long dst, int cpl, long count) {
+        boolean mispred = predictor.nearReturn(dst);
+        if (mispred) {
+            penaltyCycles += MISPREDICT_PENALTY;
+        }
+        if (!records(BranchKind.K_NEAR_RET, cpl)) {
             return;
         }
-        if ((suppressed & (1 << (cpl == 0 ? kind : kind + 8))) != 0) {
-            return;
-        }
-        if (callStack && kind == BranchKind.K_NEAR_RET) {
+        if (callStack) { // the return pops its call's entry instead of recording
             clear(tos);
             tos = (tos - 1) & mask;
             return;
         }
-        long now = cpu.instructionsAtBranch() + penaltyCycles;
+        append(src, dst, mispred, count);
+    }
+
+    private void far(long src, long dst, int cpl, long count) {
+        penaltyCycles += MISPREDICT_PENALTY; // far transfers always count as mispredicted
+        if (records(BranchKind.K_FAR, cpl)) {
+            append(src, dst, true, count);
+        }
+    }
+
+    /** DEBUGCTL.LBR set and LBR_SELECT does not suppress this kind at this CPL. */
+    private boolean records(int kind, int cpl) {
+        return (debugctl & DebugCtl.LBR) != 0 && (suppressed & (1 << (cpl == 0 ? kind : kind + 8))) == 0;
+    }
+
+    /** Pushes a record at the next TOS, its cycle count the clock since the previous update. */
+    private void append(long src, long dst, boolean mispred, long count) {
+        long now = count + penaltyCycles;
         long elapsed = now - lastUpdateCycles;
         lastUpdateCycles = now;
         // The clock is the running vCPU's retired count; after another vCPU (a lower count) ran on this

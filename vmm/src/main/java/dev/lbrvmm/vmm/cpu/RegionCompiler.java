@@ -81,6 +81,8 @@ final class RegionCompiler {
     private static final int GPR = 30, DIRTY = 62;
     // set when a branch hook's alarm ran: the next block is entered through its check
     private static final int ATTENTION = 63;
+    // the retired count at entry: the CPU's is written when the region leaves or calls out (base + done)
+    private static final int RETIRED_AT_ENTRY = 64;
     /**
      * Blocks between stop-request reads: checks happen on backward jumps only, each at most a
      * region's 160 instructions after the last, so this keeps the run loop's bound (64 blocks of at
@@ -205,7 +207,14 @@ final class RegionCompiler {
         }
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, DIRTY);
-        InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY, ATTENTION);
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitFieldInsn(GETFIELD, CPU, "retired", "J");
+        mv.visitVarInsn(LSTORE, RETIRED_AT_ENTRY);
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
+        mv.visitVarInsn(LSTORE, NEXT);
+        InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY, ATTENTION,
+                NEXT, RETIRED_AT_ENTRY, DONE);
         mv.visitLabel(start);
         // the run loop checked the entry block already
         if (nb == 1) {
@@ -250,10 +259,7 @@ final class RegionCompiler {
             mv.visitLabel(body[j]);
             mv.visitLdcInsn(j);
             mv.visitVarInsn(ISTORE, CUR);
-            mv.visitVarInsn(ALOAD, C);
-            mv.visitLdcInsn(n);
-            mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "enterBlock", "(I)V", false);
-            emitter.startBlock(InstructionEmitter.ALL);
+            emitter.startBlock(InstructionEmitter.ALL, n);
             for (int t = 0; t < n; t++) {
                 mv.visitLdcInsn(t);
                 mv.visitVarInsn(ISTORE, K);
@@ -262,10 +268,14 @@ final class RegionCompiler {
                 emitter.startInstruction();
                 if (!emitter.emit(code[t])) {
                     emitter.beforeHandler(); // the handler reads flags and registers from the CPU
+                    emitter.syncBlock(); // and may read the retired count or report a branch
                     call(mv, code[t], handler);
                     emitter.afterHandler();
-                    if (Op.isBranch(code[t].op)) {
-                        emitter.attention(); // its branch hook may have run the counter's alarm
+                    if (code[t].branch) { // it set RIP (OUTS too, which may stop part-way)
+                        emitter.attention(); // a branch hook may have run the counter's alarm
+                        mv.visitVarInsn(ALOAD, C);
+                        mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
+                        mv.visitVarInsn(LSTORE, NEXT);
                     }
                 }
                 if (code[t].mayWriteMemory && t < n - 1) {
@@ -280,7 +290,7 @@ final class RegionCompiler {
                     mv.visitVarInsn(ALOAD, C);
                     mv.visitLdcInsn(code[t].next);
                     mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
-                    mv.visitJumpInsn(GOTO, leaveSynced);
+                    mv.visitJumpInsn(GOTO, leaveSynced); // the registers are in the CPU, some locals may be older
                     mv.visitLabel(same);
                 }
             }
@@ -288,9 +298,8 @@ final class RegionCompiler {
             retire(mv, n);
             Insn last = code[n - 1];
             if (!last.branch) {
-                mv.visitVarInsn(ALOAD, C);
                 mv.visitLdcInsn(last.next);
-                mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
+                mv.visitVarInsn(LSTORE, NEXT);
             }
             if (last.mayWriteMemory) {
                 mv.visitVarInsn(ALOAD, C);
@@ -300,9 +309,6 @@ final class RegionCompiler {
             if (chainable(blocks.get(j))) {
                 // on to the block at RIP if the region holds it: its direct successors first, then
                 // (after an indirect jump, call or return) every other block of the region
-                mv.visitVarInsn(ALOAD, C);
-                mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
-                mv.visitVarInsn(LSTORE, NEXT);
                 List<Integer> order = new ArrayList<>();
                 for (long s : successors(blocks.get(j))) {
                     int to = indexOf(blocks, s);
@@ -348,7 +354,11 @@ final class RegionCompiler {
             mv.visitVarInsn(LLOAD, GPR + 2 * r);
             mv.visitInsn(LASTORE);
         }
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitVarInsn(LLOAD, NEXT);
+        mv.visitFieldInsn(PUTFIELD, CPU, "rip", "J");
         mv.visitLabel(leaveSynced);
+        syncRetired(mv);
         mv.visitVarInsn(LLOAD, DONE);
         mv.visitInsn(LRETURN);
         mv.visitLabel(onThrow);
@@ -368,6 +378,7 @@ final class RegionCompiler {
             mv.visitInsn(LASTORE);
             mv.visitLabel(clean);
         }
+        syncRetired(mv); // the blocks before the faulting one retired
         mv.visitVarInsn(ALOAD, C);
         mv.visitVarInsn(ILOAD, K);
         mv.visitFieldInsn(PUTFIELD, CPU, "compiledFaultIndex", "I");
@@ -433,15 +444,21 @@ final class RegionCompiler {
         }
     }
 
-    /** c.retire(n); done += n. */
+    /** done += n (the CPU's count is written when the region leaves or calls out). */
     private static void retire(MethodVisitor mv, int n) {
-        mv.visitVarInsn(ALOAD, C);
-        mv.visitLdcInsn(n);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "retire", "(I)V", false);
         mv.visitVarInsn(LLOAD, DONE);
         mv.visitLdcInsn((long) n);
         mv.visitInsn(LADD);
         mv.visitVarInsn(LSTORE, DONE);
+    }
+
+    /** c.retired = the count at entry + done. */
+    private static void syncRetired(MethodVisitor mv) {
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitVarInsn(LLOAD, RETIRED_AT_ENTRY);
+        mv.visitVarInsn(LLOAD, DONE);
+        mv.visitInsn(LADD);
+        mv.visitFieldInsn(PUTFIELD, CPU, "retired", "J");
     }
 
     /** Where control goes after {@code last} is known from the code (a fall-through or a direct branch). */
