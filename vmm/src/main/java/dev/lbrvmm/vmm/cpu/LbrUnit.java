@@ -50,6 +50,11 @@ public final class LbrUnit implements BranchListener {
     private long lbrSelect;
     /** Per BranchKind ordinal: suppressed at CPL 0 (bit k) and at CPL > 0 (bit 8 + k). */
     private int suppressed;
+    /**
+     * What {@link #records} tests on every branch, kept from DEBUGCTL.LBR and LBR_SELECT so that it
+     * is one load: bit k (CPL 0) or 8 + k (CPL > 0) set when kind k is recorded now.
+     */
+    private int recorded;
     private boolean callStack;
     private long penaltyCycles;
     private long lastUpdateCycles;
@@ -105,6 +110,7 @@ public final class LbrUnit implements BranchListener {
     /** Loads the DEBUGCTL value the processor runs with (at VM entry: the guest's). */
     public void setDebugctl(long value) {
         debugctl = value;
+        updateRecorded();
     }
 
     /**
@@ -114,6 +120,7 @@ public final class LbrUnit implements BranchListener {
     public long performanceInterrupt() {
         if ((debugctl & DebugCtl.FREEZE_LBRS_ON_PMI) != 0) {
             debugctl &= ~DebugCtl.LBR;
+            updateRecorded();
         }
         return debugctl;
     }
@@ -219,7 +226,11 @@ public final class LbrUnit implements BranchListener {
 
     /** DEBUGCTL.LBR set and LBR_SELECT does not suppress this kind at this CPL. */
     private boolean records(int kind, int cpl) {
-        return (debugctl & DebugCtl.LBR) != 0 && (suppressed & (1 << (cpl == 0 ? kind : kind + 8))) == 0;
+        return (recorded & (1 << (cpl == 0 ? kind : kind + 8))) != 0;
+    }
+
+    private void updateRecorded() {
+        recorded = (debugctl & DebugCtl.LBR) != 0 ? ~suppressed & 0x7F7F : 0;
     }
 
     /** Pushes a record at the next TOS, its cycle count the clock since the previous update. */
@@ -263,6 +274,7 @@ public final class LbrUnit implements BranchListener {
         }
         tos = 0;
         debugctl = 0;
+        updateRecorded();
         setLbrSelect(0);
     }
 
@@ -291,6 +303,7 @@ public final class LbrUnit implements BranchListener {
             }
         }
         suppressed = s;
+        updateRecorded();
     }
 
     // ------------------------------------------------------------------ MSR interface
