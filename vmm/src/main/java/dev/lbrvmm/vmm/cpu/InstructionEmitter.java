@@ -30,6 +30,8 @@ import static org.objectweb.asm.Opcodes.LSUB;
 import static org.objectweb.asm.Opcodes.LUSHR;
 import static org.objectweb.asm.Opcodes.LXOR;
 import static org.objectweb.asm.Opcodes.PUTFIELD;
+import static org.objectweb.asm.Opcodes.IXOR;
+import static org.objectweb.asm.Opcodes.IAND;
 
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
@@ -251,7 +253,8 @@ final class InstructionEmitter {
             case Op.MOVZX, Op.MOVSX -> wide && (in.mem || in.rm < 16) && (in.size2 == 1 || in.size2 == 2 || in.size2 == 4);
             case Op.LEA -> wide;
             case Op.ALU_RM_R, Op.ALU_R_RM, Op.ALU_RM_I -> wide && in.ext != Arithmetic.ADC && in.ext != Arithmetic.SBB;
-            case Op.SHIFT_I -> wide && !in.mem && (in.ext == Shifts.SHL || in.ext == Shifts.SAL || in.ext == Shifts.SHR || in.ext == Shifts.SAR);
+            case Op.SHIFT_I -> wide && !in.mem && (in.ext == Shifts.SHL || in.ext == Shifts.SAL || in.ext == Shifts.SHR || in.ext == Shifts.SAR
+                    || in.ext == Shifts.ROL || in.ext == Shifts.ROR);
             case Op.PUSH_R, Op.POP_R, Op.PUSH_I, Op.CALL_REL, Op.CALL_RM, Op.JMP_RM -> in.size == 8;
             case Op.RET -> in.size == 8 && in.imm == 0;
             case Op.IMUL_R_RM, Op.IMUL_R_RM_I -> wide;
@@ -747,6 +750,10 @@ final class InstructionEmitter {
         }
         int bits = size * 8;
         long sign = OperandSize.SIGN[size];
+        if (in.ext == Shifts.ROL || in.ext == Shifts.ROR) {
+            rotate(in, count, bits);
+            return;
+        }
         readReg(in.rm, size);
         mv.visitVarInsn(LSTORE, ta);
         // fres = result; faux = CF | OF bits (count < bits always: the count is masked to bits - 1)
@@ -802,6 +809,51 @@ final class InstructionEmitter {
         setPending(LazyFlags.SHIFT, size);
         mv.visitVarInsn(LLOAD, fres);
         writeReg(in.rm, size);
+    }
+
+    /**
+     * ROL/ROR of a register by a non-zero immediate below the width (Shifts.shift): only CF and OF
+     * change, so the flags go to the CPU first and LazyFlags.setCfOf keeps the others as they are.
+     */
+    private void rotate(Insn in, int n, int bits) {
+        boolean left = in.ext == Shifts.ROL;
+        flush();
+        readReg(in.rm, in.size);
+        mv.visitVarInsn(LSTORE, ta);
+        mv.visitVarInsn(LLOAD, ta);
+        mv.visitLdcInsn(n);
+        mv.visitInsn(left ? LSHL : LUSHR);
+        mv.visitVarInsn(LLOAD, ta);
+        mv.visitLdcInsn(bits - n);
+        mv.visitInsn(left ? LUSHR : LSHL);
+        mv.visitInsn(LOR);
+        mask(in.size);
+        mv.visitVarInsn(LSTORE, fres);
+        mv.visitVarInsn(ALOAD, c);
+        if (left) { // CF = bit 0 of the result, OF = its sign XOR CF
+            bitAsInt(0);
+            bitAsInt(bits - 1);
+            bitAsInt(0);
+        } else { // CF = the sign of the result, OF = its sign XOR the bit below
+            bitAsInt(bits - 1);
+            bitAsInt(bits - 1);
+            bitAsInt(bits - 2);
+        }
+        mv.visitInsn(IXOR);
+        mv.visitLdcInsn(1);
+        mv.visitMethodInsn(INVOKESTATIC, FLAGS, "setCfOf", "(L" + CPU + ";ZZZ)V", false);
+        mv.visitVarInsn(LLOAD, fres);
+        writeReg(in.rm, in.size);
+    }
+
+    /** Pushes bit {@code bit} of the result local as an int 0 or 1. */
+    private void bitAsInt(int bit) {
+        mv.visitVarInsn(LLOAD, fres);
+        mv.visitLdcInsn(bit);
+        mv.visitInsn(LUSHR);
+        mv.visitInsn(L2I);
+        mv.visitLdcInsn(1);
+        mv.visitInsn(IAND);
     }
 
     /** Pushes {@code flag} if bit {@code bit} of the long in {@code local} is set, else 0. */

@@ -481,7 +481,10 @@ final class RegionCompiler {
         }
     }
 
-    /** The block at RIP (NEXT) among {@code targets}, by a lookupswitch on its offset from the lowest; none: leave. */
+    /** Widest range of block offsets an indirect branch's dispatch covers with a tableswitch (4 bytes of bytecode each). */
+    private static final int MAX_TABLE_SPAN = 1024;
+
+    /** The block at RIP (NEXT) among {@code targets}, by a switch on its offset from the lowest; none: leave. */
     private static void lookup(MethodVisitor mv, List<Block> blocks, List<Integer> targets, int from, Label[] check, Label[] body,
             Label leave) {
         long base = Long.MAX_VALUE;
@@ -513,7 +516,19 @@ final class RegionCompiler {
         mv.visitJumpInsn(GOTO, leave);
         mv.visitLabel(inRange);
         mv.visitInsn(L2I);
-        mv.visitLookupSwitchInsn(leave, keys, cases);
+        int span = keys[keys.length - 1] + 1;
+        if (span <= MAX_TABLE_SPAN) {
+            // dense enough for a jump table: one indirect jump, as the guest's own dispatch (a
+            // lookupswitch may become a tree of compares, each a branch the host mispredicts)
+            Label[] table = new Label[span];
+            java.util.Arrays.fill(table, leave);
+            for (int k = 0; k < keys.length; k++) {
+                table[keys[k]] = cases[k];
+            }
+            mv.visitTableSwitchInsn(0, span - 1, leave, table);
+        } else {
+            mv.visitLookupSwitchInsn(leave, keys, cases);
+        }
         for (int k = 0; k < keys.length; k++) {
             mv.visitLabel(cases[k]);
             next(mv, sorted.get(k), from, check, body);

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * faults inside a region (#DE and #PF through the IDT, the faulting instruction not retired, the
  * registers and flags its block changed before it as the interpreter leaves them), budgets
  * that end inside regions (random slice lengths), a branch-counter alarm (PMI) in the middle of a
- * region, and a stop request during a hot loop.
+ * region, a stop request during a hot loop, and rotates (which keep the flags other than CF
+ * and OF).
  */
 class TranslatedRegionTest {
 
@@ -40,6 +41,18 @@ class TranslatedRegionTest {
         EnginePair p = new EnginePair("4883c001 48ffc1 4883f964 75f3 c604250310000005 4831c9 48ffc2 4883fa03 75df f4", h -> { });
         assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
         assertThat(p.interpreted.r(RAX)).as("100 * 1 + 100 * 5 + 100 * 5").isEqualTo(1100);
+        assertThat(p.translatedShare()).isGreaterThan(50);
+    }
+
+    @Test
+    void rotatesChangeOnlyCarryAndOverflowAndKeepTheOtherFlagsACompareLeftPending() {
+        // 200 rounds of: cmp (flags pending in locals) / rol $13,%rax / pushfq; pop %rbx; add %rbx,%rdx /
+        // imul $0x1e3779b1,%rdx,%rdx; add %rdx,%rax / ror $7,%eax / pushfq... / rol $1,%rax / pushfq... /
+        // test / ror $63,%rax / pushfq; pop; xor / add %rax,%rdx; then hlt: every rotate's RFLAGS folded into RDX
+        String code = "48b8f1debc9a78563412 b9c8000000 4839ca 48c1c00d 9c5b 4801da 4869d2b179371e 4801d0 c1c807 9c5b 4801da"
+                + " 48d1c0 9c5b 4801da 4885d2 48c1c83f 9c5b 4831da 4801c2 ffc9 75c7 f4";
+        EnginePair p = new EnginePair(code, h -> { });
+        assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
         assertThat(p.translatedShare()).isGreaterThan(50);
     }
 
