@@ -19,8 +19,10 @@ package dev.lbrvmm.vmm.cpu;
  * with a system instruction), exits and IF do not change and an interrupt becomes pending only in
  * a branch hook (the vPMU's counter alarm), which says so.
  *
- * <p>A store that overwrote decoded code ends the region right after it. It keeps
- * {@link Cpu#retired()} and RIP as the interpreter does and returns the instructions retired. When
+ * <p>A store that overwrote decoded code ends the region right after it. The retired count and RIP
+ * live in locals while it runs; it writes them to the CPU when it leaves and before a handler or a
+ * branch observer runs ({@link Cpu#atBlock}), so they are what the interpreter shows wherever
+ * anything looks, and returns the instructions retired. When
  * an instruction throws, the instructions of the blocks completed before are retired and counted
  * in {@link Cpu#compiledDone}, the faulting block's code and the faulting instruction's index are
  * in {@link Cpu#compiledFaultCode} and {@link Cpu#compiledFaultIndex}, and the exception goes on

@@ -129,9 +129,7 @@ public final class LbrUnit implements BranchListener {
 
     @Override
     public void onNotTaken(long at) {
-        if (predictor.notTaken(at)) {
-            penaltyCycles += MISPREDICT_PENALTY;
-        }
+        penalized(predictor.notTaken(at));
     }
 
     @Override
@@ -159,10 +157,7 @@ public final class LbrUnit implements BranchListener {
     // clocks the cycle model, passed in so translated code need not keep it in the CPU per block.
 
     void conditional(long src, long dst, int cpl, long count) {
-        boolean mispred = predictor.conditionalTaken(src);
-        if (mispred) {
-            penaltyCycles += MISPREDICT_PENALTY;
-        }
+        boolean mispred = penalized(predictor.conditionalTaken(src));
         if (records(BranchKind.K_CONDITIONAL, cpl)) {
             append(src, dst, mispred, count);
         }
@@ -175,10 +170,7 @@ public final class LbrUnit implements BranchListener {
     }
 
     void indirectJump(long src, long dst, int cpl, long count) {
-        boolean mispred = predictor.indirectJump(src, dst);
-        if (mispred) {
-            penaltyCycles += MISPREDICT_PENALTY;
-        }
+        boolean mispred = penalized(predictor.indirectJump(src, dst));
         if (records(BranchKind.K_NEAR_IND_JMP, cpl)) {
             append(src, dst, mispred, count);
         }
@@ -192,20 +184,14 @@ public final class LbrUnit implements BranchListener {
     }
 
     void indirectCall(long src, long dst, int cpl, long count) {
-        boolean mispred = predictor.indirectCall(src, dst);
-        if (mispred) {
-            penaltyCycles += MISPREDICT_PENALTY;
-        }
+        boolean mispred = penalized(predictor.indirectCall(src, dst));
         if (records(BranchKind.K_NEAR_IND_CALL, cpl)) {
             append(src, dst, mispred, count);
         }
     }
 
     void nearReturn(long src, long dst, int cpl, long count) {
-        boolean mispred = predictor.nearReturn(dst);
-        if (mispred) {
-            penaltyCycles += MISPREDICT_PENALTY;
-        }
+        boolean mispred = penalized(predictor.nearReturn(dst));
         if (!records(BranchKind.K_NEAR_RET, cpl)) {
             return;
         }
@@ -222,6 +208,14 @@ public final class LbrUnit implements BranchListener {
         if (records(BranchKind.K_FAR, cpl)) {
             append(src, dst, true, count);
         }
+    }
+
+    /** A mispredicted branch costs {@link #MISPREDICT_PENALTY} cycles; returns {@code mispred}. */
+    private boolean penalized(boolean mispred) {
+        if (mispred) {
+            penaltyCycles += MISPREDICT_PENALTY;
+        }
+        return mispred;
     }
 
     /** DEBUGCTL.LBR set and LBR_SELECT does not suppress this kind at this CPL. */
