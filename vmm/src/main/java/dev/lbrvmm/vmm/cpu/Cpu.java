@@ -46,7 +46,7 @@ public final class Cpu {
 
     /** vCPU index (names the vCPU in messages). */
     public final int index;
-    private final GuestMemory mem;
+    final GuestMemory mem;
     private final Decoder decoder;
     /** Linear-to-physical translation (off unless a Multiboot kernel turns paging on). */
     final Paging paging;

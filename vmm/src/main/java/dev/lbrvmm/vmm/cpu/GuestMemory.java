@@ -173,6 +173,54 @@ public final class GuestMemory {
         return c != null && off <= (1 << CHUNK_BITS) - 8 ? (long) I64.get(c, off) : slowRead(a, 8);
     }
 
+    // Translated code's direct path (InstructionEmitter.load/store): with paging off, an access that
+    // lies in the first chunk (RAM throughout, so never MMIO) and, for a store, within one page
+    // that holds no decoded code, reads or writes the array itself. The region keeps the array,
+    // the code-page table and this test in locals, so the fields behind Cpu.load and Cpu.store are
+    // not reloaded at every access; the result is the one those paths give.
+
+    /** The first chunk (translated code's direct path). */
+    byte[] firstChunk() {
+        return data;
+    }
+
+    /** Per 4 KiB page, the decoded-code bits (null: no code there), for translated code's direct path. */
+    long[][] codePageBits() {
+        return codePages;
+    }
+
+    static long direct64(byte[] d, int i) {
+        return (long) I64.get(d, i);
+    }
+
+    static long direct32(byte[] d, int i) {
+        return (int) I32.get(d, i) & 0xFFFF_FFFFL;
+    }
+
+    static long direct16(byte[] d, int i) {
+        return (short) I16.get(d, i) & 0xFFFFL;
+    }
+
+    static long direct8(byte[] d, int i) {
+        return d[i] & 0xFFL;
+    }
+
+    static void putDirect64(byte[] d, int i, long v) {
+        I64.set(d, i, v);
+    }
+
+    static void putDirect32(byte[] d, int i, long v) {
+        I32.set(d, i, (int) v);
+    }
+
+    static void putDirect16(byte[] d, int i, long v) {
+        I16.set(d, i, (short) v);
+    }
+
+    static void putDirect8(byte[] d, int i, long v) {
+        d[i] = (byte) v;
+    }
+
     public void write8(long a, long v) {
         checkCode(a, 1);
         if (a < data.length) {

@@ -32,6 +32,12 @@ import static org.objectweb.asm.Opcodes.LXOR;
 import static org.objectweb.asm.Opcodes.PUTFIELD;
 import static org.objectweb.asm.Opcodes.IXOR;
 import static org.objectweb.asm.Opcodes.IAND;
+import static org.objectweb.asm.Opcodes.IFNONNULL;
+import static org.objectweb.asm.Opcodes.AALOAD;
+import static org.objectweb.asm.Opcodes.ARRAYLENGTH;
+import static org.objectweb.asm.Opcodes.DUP;
+import static org.objectweb.asm.Opcodes.ASTORE;
+import static org.objectweb.asm.Opcodes.GETFIELD;
 
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
@@ -63,6 +69,10 @@ final class InstructionEmitter {
     private static final String CPU = Type.getInternalName(Cpu.class);
     private static final String FLAGS = Type.getInternalName(LazyFlags.class);
     private static final String CONTROL = Type.getInternalName(ControlFlow.class);
+    private static final String MEMORY = Type.getInternalName(GuestMemory.class);
+    private static final String MEMORY_DESC = Type.getDescriptor(GuestMemory.class);
+    private static final String PAGING = Type.getInternalName(Paging.class);
+    private static final String PAGING_DESC = Type.getDescriptor(Paging.class);
     /** LazyFlags.restore(Cpu, kind, size, a, b, res, aux). */
     static final String RESTORE_DESC = "(L" + CPU + ";IIJJJJ)V";
     private static final long M32 = 0xFFFF_FFFFL;
@@ -71,6 +81,12 @@ final class InstructionEmitter {
     private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr, gpr, dirtyMask, attention;
     /** Long locals: the RIP control goes to after the block, the retired count at the region's entry, instructions retired since. */
     private final int next, base, done;
+    /**
+     * The direct memory path's locals (GuestMemory.firstChunk): the first chunk (byte[]), the
+     * code-page table (long[][]), 1 while paging is off (int), the chunk's length and the address
+     * of the access (longs).
+     */
+    private final int chunk, codePages, pagingOff, chunkLength, memAddr;
     /** Instructions in the block being emitted (what its branch hook counts). */
     private int blockLength;
     /** The LazyFlags kind whose operands are in the locals and not yet in the CPU, -1 (in the CPU) or UNKNOWN. */
@@ -95,7 +111,13 @@ final class InstructionEmitter {
      *     the instructions of the region's blocks before this one
      */
     InstructionEmitter(MethodVisitor mv, int c, int regs, int pkind, int psize, int fa, int fb, int fres, int faux, int ta, int tb, int addr,
-            int gpr, int dirtyMask, int attention, int next, int base, int done) {
+            int gpr, int dirtyMask, int attention, int next, int base, int done, int chunk, int codePages, int pagingOff,
+            int chunkLength, int memAddr) {
+        this.chunk = chunk;
+        this.codePages = codePages;
+        this.pagingOff = pagingOff;
+        this.chunkLength = chunkLength;
+        this.memAddr = memAddr;
         this.next = next;
         this.base = base;
         this.done = done;
@@ -439,11 +461,7 @@ final class InstructionEmitter {
         mv.visitInsn(LSUB);
         mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
         mv.visitVarInsn(LSTORE, addr);
-        mv.visitVarInsn(ALOAD, c);
-        mv.visitVarInsn(LLOAD, addr);
-        mv.visitLdcInsn(8);
-        mv.visitVarInsn(LLOAD, tb);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "store", "(JIJ)V", false);
+        storeMemory(addr, tb, 8);
         mv.visitVarInsn(LLOAD, addr);
         writeReg(Cpu.RSP, 8);
     }
@@ -456,11 +474,9 @@ final class InstructionEmitter {
      */
     private void pop(boolean returnAddress) {
         mv.visitVarInsn(ALOAD, c);
-        mv.visitVarInsn(ALOAD, c);
         readReg(Cpu.RSP, 8);
         mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
-        mv.visitLdcInsn(8);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "load", "(JI)J", false);
+        loadMemory(8);
         if (returnAddress) {
             canonical();
         }
@@ -499,16 +515,120 @@ final class InstructionEmitter {
             readReg(in.rm, size);
             return;
         }
-        mv.visitVarInsn(ALOAD, c);
         if (in.op == Op.ALU_RM_R || in.op == Op.ALU_RM_I || in.op == Op.TEST_RM_R || in.op == Op.TEST_RM_I || in.op == Op.INC
                 || in.op == Op.DEC) {
             mv.visitVarInsn(LLOAD, addr);
         } else {
             ea(in);
         }
+        loadMemory(size);
+    }
+
+    /**
+     * Cpu.load(address on the stack, size), leaving the value: with paging off and the access in
+     * the first chunk, straight from the array (GuestMemory.firstChunk), else through the CPU.
+     */
+    private void loadMemory(int size) {
+        Label slow = new Label(), end = new Label();
+        mv.visitVarInsn(LSTORE, memAddr);
+        mv.visitVarInsn(ILOAD, pagingOff);
+        mv.visitJumpInsn(IFEQ, slow);
+        inChunk(size, slow);
+        mv.visitVarInsn(ALOAD, chunk);
+        mv.visitVarInsn(LLOAD, memAddr);
+        mv.visitInsn(L2I);
+        mv.visitMethodInsn(INVOKESTATIC, MEMORY, "direct" + 8 * size, "([BI)J", false);
+        mv.visitJumpInsn(GOTO, end);
+        mv.visitLabel(slow);
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitVarInsn(LLOAD, memAddr);
         mv.visitLdcInsn(size);
         mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "load", "(JI)J", false);
+        mv.visitLabel(end);
     }
+
+    /**
+     * Cpu.store(the address in {@code at}, size, the value in {@code value}): with paging off, in
+     * the first chunk and within one page holding no decoded code, straight into the array (what
+     * GuestMemory's writes do when no code is hit), else through the CPU, which notices stores
+     * into code.
+     */
+    private void storeMemory(int at, int value, int size) {
+        Label slow = new Label(), end = new Label();
+        mv.visitVarInsn(LLOAD, at);
+        mv.visitVarInsn(LSTORE, memAddr);
+        mv.visitVarInsn(ILOAD, pagingOff);
+        mv.visitJumpInsn(IFEQ, slow);
+        inChunk(size, slow);
+        mv.visitVarInsn(LLOAD, memAddr); // within one page
+        mv.visitLdcInsn(0xFFFL);
+        mv.visitInsn(LAND);
+        mv.visitLdcInsn((long) (0x1000 - size));
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFGT, slow);
+        mv.visitVarInsn(ALOAD, codePages); // and no decoded code in it
+        mv.visitVarInsn(LLOAD, memAddr);
+        mv.visitLdcInsn(12);
+        mv.visitInsn(LUSHR);
+        mv.visitInsn(L2I);
+        mv.visitInsn(AALOAD);
+        mv.visitJumpInsn(IFNONNULL, slow);
+        mv.visitVarInsn(ALOAD, chunk);
+        mv.visitVarInsn(LLOAD, memAddr);
+        mv.visitInsn(L2I);
+        mv.visitVarInsn(LLOAD, value);
+        mv.visitMethodInsn(INVOKESTATIC, MEMORY, "putDirect" + 8 * size, "([BIJ)V", false);
+        mv.visitJumpInsn(GOTO, end);
+        mv.visitLabel(slow);
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitVarInsn(LLOAD, memAddr);
+        mv.visitLdcInsn(size);
+        mv.visitVarInsn(LLOAD, value);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "store", "(JIJ)V", false);
+        mv.visitLabel(end);
+    }
+
+    /** Jumps to {@code slow} unless {@code size} bytes at memAddr lie in the first chunk (an unsigned compare). */
+    private void inChunk(int size, Label slow) {
+        mv.visitVarInsn(LLOAD, memAddr);
+        mv.visitVarInsn(LLOAD, chunkLength);
+        mv.visitLdcInsn((long) size);
+        mv.visitInsn(LSUB);
+        mv.visitMethodInsn(INVOKESTATIC, "java/lang/Long", "compareUnsigned", "(JJ)I", false);
+        mv.visitJumpInsn(IFGT, slow);
+    }
+
+    /** After a handler (it may have turned paging on or off): the direct path's test again. */
+    void reloadMemoryState() {
+        loadMemoryState(mv, c, chunk, codePages, pagingOff, chunkLength);
+    }
+
+    /** Loads the direct memory path's locals from the CPU (at region entry and after handlers). */
+    static void loadMemoryState(MethodVisitor mv, int c, int chunk, int codePages, int pagingOff, int chunkLength) {
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitFieldInsn(GETFIELD, CPU, "mem", MEMORY_DESC);
+        mv.visitInsn(DUP);
+        mv.visitMethodInsn(INVOKEVIRTUAL, MEMORY, "firstChunk", "()[B", false);
+        mv.visitInsn(DUP);
+        mv.visitVarInsn(ASTORE, chunk);
+        mv.visitInsn(ARRAYLENGTH);
+        mv.visitInsn(I2L);
+        mv.visitVarInsn(LSTORE, chunkLength);
+        mv.visitMethodInsn(INVOKEVIRTUAL, MEMORY, "codePageBits", "()[[J", false);
+        mv.visitVarInsn(ASTORE, codePages);
+        Label on = new Label(), done = new Label();
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitFieldInsn(GETFIELD, CPU, "paging", PAGING_DESC);
+        mv.visitFieldInsn(GETFIELD, PAGING, "enabled", "Z");
+        mv.visitJumpInsn(IFNE, on);
+        mv.visitLdcInsn(1);
+        mv.visitJumpInsn(GOTO, done);
+        mv.visitLabel(on);
+        mv.visitLdcInsn(0);
+        mv.visitLabel(done);
+        mv.visitVarInsn(ISTORE, pagingOff);
+    }
+
 
     /** Writes the long on the stack to the r/m operand (memory at the address in {@code addr}). */
     private void writeRm(Insn in) {
@@ -517,11 +637,7 @@ final class InstructionEmitter {
             return;
         }
         mv.visitVarInsn(LSTORE, tb);
-        mv.visitVarInsn(ALOAD, c);
-        mv.visitVarInsn(LLOAD, addr);
-        mv.visitLdcInsn(in.size);
-        mv.visitVarInsn(LLOAD, tb);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "store", "(JIJ)V", false);
+        storeMemory(addr, tb, in.size);
     }
 
     /** base + index << scale + disp, not truncated (LEA's offset and, truncated by ea, the address). */

@@ -83,6 +83,9 @@ final class RegionCompiler {
     private static final int ATTENTION = 63;
     // the retired count at entry: the CPU's is written when the region leaves or calls out (base + done)
     private static final int RETIRED_AT_ENTRY = 64;
+    // the direct memory path (InstructionEmitter.load/store): guest RAM's first chunk, the
+    // code-page table, whether paging is off, the chunk's length, an access's address
+    private static final int CHUNK = 66, CODE_PAGES = 67, PAGING_OFF = 68, CHUNK_LENGTH = 69, MEM_ADDR = 71;
     /**
      * Blocks between stop-request reads: checks happen on backward jumps only, each at most a
      * region's 160 instructions after the last, so this keeps the run loop's bound (64 blocks of at
@@ -213,8 +216,11 @@ final class RegionCompiler {
         mv.visitVarInsn(ALOAD, C);
         mv.visitFieldInsn(GETFIELD, CPU, "rip", "J");
         mv.visitVarInsn(LSTORE, NEXT);
+        InstructionEmitter.loadMemoryState(mv, C, CHUNK, CODE_PAGES, PAGING_OFF, CHUNK_LENGTH);
+        mv.visitInsn(LCONST_0);
+        mv.visitVarInsn(LSTORE, MEM_ADDR);
         InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY, ATTENTION,
-                NEXT, RETIRED_AT_ENTRY, DONE);
+                NEXT, RETIRED_AT_ENTRY, DONE, CHUNK, CODE_PAGES, PAGING_OFF, CHUNK_LENGTH, MEM_ADDR);
         mv.visitLabel(start);
         // the run loop checked the entry block already
         if (nb == 1) {
@@ -271,6 +277,7 @@ final class RegionCompiler {
                     emitter.syncBlock(); // and may read the retired count or report a branch
                     call(mv, code[t], handler);
                     emitter.afterHandler();
+                    emitter.reloadMemoryState(); // it may have turned paging on or off
                     if (code[t].branch) { // it set RIP (OUTS too, which may stop part-way)
                         emitter.attention(); // a branch hook may have run the counter's alarm
                         mv.visitVarInsn(ALOAD, C);
