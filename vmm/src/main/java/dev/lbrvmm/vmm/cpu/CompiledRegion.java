@@ -10,8 +10,9 @@ package dev.lbrvmm.vmm.cpu;
  * is given (any block of the region can be an entry), which the run loop has already checked; the
  * run loop enters only with at least {@link #minBudget} instructions of budget left. Jumps to a
  * block later in the region (forward) go straight on: any path of forward jumps visits each block
- * at most once, so it fits that budget. Jumps backward pass a check, as does a forward jump after a
- * branch hook whose counter alarm ran. The check leaves when less than {@link #minBudget} is left
+ * at most once, so it fits that budget. Jumps backward pass a check (the region's one header, so
+ * its loops are reducible for the JVM's compiler), as does a forward jump after a branch hook
+ * whose counter alarm ran. The check leaves when less than {@link #minBudget} is left
  * (the run loop then goes on block by block), when a stop request came (read every few checks,
  * within the run loop's bound) and, after an alarm, when the run loop would stop there (an exit,
  * a deliverable interrupt: {@link Cpu#mustLeaveRegion}). Every cycle has a backward jump, so nothing runs unchecked for

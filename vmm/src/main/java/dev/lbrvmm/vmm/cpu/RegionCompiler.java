@@ -172,11 +172,11 @@ final class RegionCompiler {
 
         int nb = blocks.size();
         int total = instructions(blocks);
-        Label[] check = new Label[nb], body = new Label[nb];
+        Label[] body = new Label[nb];
         for (int j = 0; j < nb; j++) {
-            check[j] = new Label();
             body[j] = new Label();
         }
+        Label header = new Label(), dispatch = new Label();
         MethodVisitor mv = cw.visitMethod(0, "run", "(L" + CPU + ";JI)J", null, null);
         mv.visitCode();
         Label start = new Label(), end = new Label(), onThrow = new Label(), leave = new Label(), leaveSynced = new Label();
@@ -223,45 +223,52 @@ final class RegionCompiler {
                 NEXT, RETIRED_AT_ENTRY, DONE, CHUNK, CODE_PAGES, PAGING_OFF, CHUNK_LENGTH, MEM_ADDR);
         mv.visitLabel(start);
         // the run loop checked the entry block already
+        mv.visitVarInsn(ILOAD, ENTRY);
+        mv.visitVarInsn(ISTORE, CUR);
+        mv.visitJumpInsn(GOTO, dispatch);
+        // The one check (see CompiledRegion), before the block CUR: every backward jump comes here,
+        // so this is the only way into the region's cycles. The JVM's compiler then sees reducible
+        // loops with one header, which it optimizes (invariant loads hoisted, registers kept) where
+        // a jump into the middle of a cycle would defeat it. An exit or a deliverable interrupt can
+        // only have come with a branch counter's alarm, which set ATTENTION.
+        mv.visitLabel(header);
+        Label quiet = new Label();
+        mv.visitVarInsn(ILOAD, ATTENTION);
+        mv.visitJumpInsn(IFEQ, quiet);
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "mustLeaveRegion", "()Z", false);
+        mv.visitJumpInsn(IFNE, leave);
+        mv.visitLabel(quiet);
+        // the volatile stop request every STOP_CHECKS checks, within the run loop's bound
+        Label noStopCheck = new Label();
+        mv.visitIincInsn(STOPS, -1);
+        mv.visitVarInsn(ILOAD, STOPS);
+        mv.visitJumpInsn(IFGT, noStopCheck);
+        mv.visitLdcInsn(STOP_CHECKS);
+        mv.visitVarInsn(ISTORE, STOPS);
+        mv.visitVarInsn(ALOAD, C);
+        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stopRequested", "()Z", false);
+        mv.visitJumpInsn(IFNE, leave);
+        mv.visitLabel(noStopCheck);
+        mv.visitVarInsn(LLOAD, LEFT);
+        mv.visitVarInsn(LLOAD, DONE);
+        mv.visitInsn(LSUB);
+        mv.visitLdcInsn((long) total);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFLT, leave); // not enough budget for any unchecked path: the run loop goes on block by block
+        mv.visitLdcInsn(0);
+        mv.visitVarInsn(ISTORE, ATTENTION);
+        mv.visitLabel(dispatch);
         if (nb == 1) {
             mv.visitJumpInsn(GOTO, body[0]);
         } else {
-            mv.visitVarInsn(ILOAD, ENTRY);
+            mv.visitVarInsn(ILOAD, CUR);
             mv.visitTableSwitchInsn(0, nb - 1, body[0], body);
         }
         int constant = 0;
         for (int j = 0; j < nb; j++) {
             Insn[] code = blocks.get(j).insns;
             int n = code.length;
-            // a check (see CompiledRegion): an exit or a deliverable interrupt can only have come with a
-            // branch counter's alarm, which set ATTENTION
-            mv.visitLabel(check[j]);
-            Label quiet = new Label();
-            mv.visitVarInsn(ILOAD, ATTENTION);
-            mv.visitJumpInsn(IFEQ, quiet);
-            mv.visitVarInsn(ALOAD, C);
-            mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "mustLeaveRegion", "()Z", false);
-            mv.visitJumpInsn(IFNE, leave);
-            mv.visitLabel(quiet);
-            // the volatile stop request every STOP_CHECKS checks, within the run loop's bound
-            Label noStopCheck = new Label();
-            mv.visitIincInsn(STOPS, -1);
-            mv.visitVarInsn(ILOAD, STOPS);
-            mv.visitJumpInsn(IFGT, noStopCheck);
-            mv.visitLdcInsn(STOP_CHECKS);
-            mv.visitVarInsn(ISTORE, STOPS);
-            mv.visitVarInsn(ALOAD, C);
-            mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stopRequested", "()Z", false);
-            mv.visitJumpInsn(IFNE, leave);
-            mv.visitLabel(noStopCheck);
-            mv.visitVarInsn(LLOAD, LEFT);
-            mv.visitVarInsn(LLOAD, DONE);
-            mv.visitInsn(LSUB);
-            mv.visitLdcInsn((long) total);
-            mv.visitInsn(LCMP);
-            mv.visitJumpInsn(IFLT, leave); // not enough budget for any unchecked path: the run loop goes on block by block
-            mv.visitLdcInsn(0);
-            mv.visitVarInsn(ISTORE, ATTENTION);
             mv.visitLabel(body[j]);
             mv.visitLdcInsn(j);
             mv.visitVarInsn(ISTORE, CUR);
@@ -337,7 +344,7 @@ final class RegionCompiler {
                     }
                 }
                 if (!direct(last) && targets.size() > 4) {
-                    lookup(mv, blocks, targets, j, check, body, leave); // after an indirect jump: a binary search
+                    lookup(mv, blocks, targets, j, header, body, leave); // after an indirect jump: a binary search
                 } else {
                     for (int to : targets) {
                         mv.visitVarInsn(LLOAD, NEXT);
@@ -345,7 +352,7 @@ final class RegionCompiler {
                         mv.visitInsn(LCMP);
                         Label other = new Label();
                         mv.visitJumpInsn(IFNE, other);
-                        next(mv, to, j, check, body);
+                        next(mv, to, j, header, body);
                         mv.visitLabel(other);
                     }
                 }
@@ -476,23 +483,26 @@ final class RegionCompiler {
         };
     }
 
-    /** On to block {@code to} from block {@code from}: backward through its check, forward straight on unless an alarm ran. */
-    private static void next(MethodVisitor mv, int to, int from, Label[] check, Label[] body) {
+    /** On to block {@code to} from block {@code from}: backward through the header's check, forward straight on unless an alarm ran. */
+    private static void next(MethodVisitor mv, int to, int from, Label header, Label[] body) {
+        Label checked = new Label();
         if (to > from) {
             // forward: no check unless an alarm ran (any path of forward jumps fits the budget)
             mv.visitVarInsn(ILOAD, ATTENTION);
-            mv.visitJumpInsn(IFNE, check[to]);
+            mv.visitJumpInsn(IFNE, checked);
             mv.visitJumpInsn(GOTO, body[to]);
-        } else {
-            mv.visitJumpInsn(GOTO, check[to]); // backward: every cycle passes a check
         }
+        mv.visitLabel(checked); // backward: every cycle passes the check, at the region's one header
+        mv.visitLdcInsn(to);
+        mv.visitVarInsn(ISTORE, CUR);
+        mv.visitJumpInsn(GOTO, header);
     }
 
     /** Widest range of block offsets an indirect branch's dispatch covers with a tableswitch (4 bytes of bytecode each). */
     private static final int MAX_TABLE_SPAN = 1024;
 
     /** The block at RIP (NEXT) among {@code targets}, by a switch on its offset from the lowest; none: leave. */
-    private static void lookup(MethodVisitor mv, List<Block> blocks, List<Integer> targets, int from, Label[] check, Label[] body,
+    private static void lookup(MethodVisitor mv, List<Block> blocks, List<Integer> targets, int from, Label header, Label[] body,
             Label leave) {
         long base = Long.MAX_VALUE;
         for (int to : targets) {
@@ -538,7 +548,7 @@ final class RegionCompiler {
         }
         for (int k = 0; k < keys.length; k++) {
             mv.visitLabel(cases[k]);
-            next(mv, sorted.get(k), from, check, body);
+            next(mv, sorted.get(k), from, header, body);
         }
     }
 
