@@ -157,27 +157,29 @@ public final class GuestMemory {
 
     public long read32(long a) {
         if (a <= data.length - 4) {
-            return (int) I32.get(data, (int) a) & 0xFFFF_FFFFL;
+            return direct32(data, (int) a);
         }
         byte[] c = chunks[(int) (a >>> CHUNK_BITS)];
         int off = (int) (a & CHUNK_MASK);
-        return c != null && off <= (1 << CHUNK_BITS) - 4 ? (int) I32.get(c, off) & 0xFFFF_FFFFL : slowRead(a, 4);
+        return c != null && off <= (1 << CHUNK_BITS) - 4 ? direct32(c, off) : slowRead(a, 4);
     }
 
     public long read64(long a) {
         if (a <= data.length - 8) {
-            return (long) I64.get(data, (int) a);
+            return direct64(data, (int) a);
         }
         byte[] c = chunks[(int) (a >>> CHUNK_BITS)];
         int off = (int) (a & CHUNK_MASK);
-        return c != null && off <= (1 << CHUNK_BITS) - 8 ? (long) I64.get(c, off) : slowRead(a, 8);
+        return c != null && off <= (1 << CHUNK_BITS) - 8 ? direct64(c, off) : slowRead(a, 8);
     }
 
-    // Translated code's direct path (InstructionEmitter.load/store): with paging off, an access that
-    // lies in the first chunk (RAM throughout, so never MMIO) and, for a store, within one page
-    // that holds no decoded code, reads or writes the array itself. The region keeps the array,
-    // the code-page table and this test in locals, so the fields behind Cpu.load and Cpu.store are
-    // not reloaded at every access; the result is the one those paths give.
+    // Little-endian access to a chunk at an index already checked, shared by the reads and writes
+    // here and by translated code's direct path (InstructionEmitter.loadMemory, storeMemory). That
+    // path, with paging off, takes an access that lies in the first chunk (RAM throughout, so never
+    // MMIO) and, for a store, stays within one page holding no decoded code, straight to the array.
+    // The region keeps the array, the code-page table and the paging test in locals, so the fields
+    // behind Cpu.load and Cpu.store are not reloaded at every access; the result is the one those
+    // paths give.
 
     /** The first chunk (translated code's direct path). */
     byte[] firstChunk() {
@@ -224,7 +226,7 @@ public final class GuestMemory {
     public void write8(long a, long v) {
         checkCode(a, 1);
         if (a < data.length) {
-            data[(int) a] = (byte) v;
+            putDirect8(data, (int) a, v);
         } else {
             slowWrite(a, 1, v);
         }
@@ -233,7 +235,7 @@ public final class GuestMemory {
     public void write16(long a, long v) {
         checkCode(a, 2);
         if (a <= data.length - 2) {
-            I16.set(data, (int) a, (short) v);
+            putDirect16(data, (int) a, v);
         } else {
             slowWrite(a, 2, v);
         }
@@ -242,7 +244,7 @@ public final class GuestMemory {
     public void write32(long a, long v) {
         checkCode(a, 4);
         if (a <= data.length - 4) {
-            I32.set(data, (int) a, (int) v);
+            putDirect32(data, (int) a, v);
         } else {
             slowWrite(a, 4, v);
         }
@@ -251,13 +253,13 @@ public final class GuestMemory {
     public void write64(long a, long v) {
         checkCode(a, 8);
         if (a <= data.length - 8) {
-            I64.set(data, (int) a, v);
+            putDirect64(data, (int) a, v);
             return;
         }
         byte[] c = chunks[(int) (a >>> CHUNK_BITS)];
         int off = (int) (a & CHUNK_MASK);
         if (c != null && off <= (1 << CHUNK_BITS) - 8) {
-            I64.set(c, off, v);
+            putDirect64(c, off, v);
         } else {
             slowWrite(a, 8, v);
         }

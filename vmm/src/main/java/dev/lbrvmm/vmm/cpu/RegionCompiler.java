@@ -83,7 +83,7 @@ final class RegionCompiler {
     private static final int ATTENTION = 63;
     // the retired count at entry: the CPU's is written when the region leaves or calls out (base + done)
     private static final int RETIRED_AT_ENTRY = 64;
-    // the direct memory path (InstructionEmitter.load/store): guest RAM's first chunk, the
+    // the direct memory path (InstructionEmitter.loadMemory, storeMemory): guest RAM's first chunk, the
     // code-page table, whether paging is off, the chunk's length, an access's address
     private static final int CHUNK = 66, CODE_PAGES = 67, PAGING_OFF = 68, CHUNK_LENGTH = 69, MEM_ADDR = 71;
     /**
