@@ -78,7 +78,7 @@ final class InstructionEmitter {
     private static final long M32 = 0xFFFF_FFFFL;
 
     private final MethodVisitor mv;
-    private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr, gpr, dirtyMask, attention;
+    private final int c, regs, pkind, psize, fa, fb, fres, faux, ta, tb, addr, gpr, dirtyMask, attention, limit;
     /** Long locals: the RIP control goes to after the block, the retired count at the region's entry, instructions retired since. */
     private final int next, base, done;
     /**
@@ -101,6 +101,20 @@ final class InstructionEmitter {
     /** The value the dirty-mask local holds here, or -1 when not known (at a block's start). */
     private int maskStored = -1;
     static final int ALL = 0xFFFF;
+    /**
+     * Guest registers that have a local ({@link #useOnly}): the ones the region's emitted code
+     * reads or writes. The others stay in the CPU's array, where handlers read and write them, so
+     * they cost the region nothing (no load at entry, no store at exit, no reload after a handler,
+     * and no register the JVM must keep live across the whole region).
+     */
+    private int used = ALL;
+    /** Of those, the ones the emitted code may write: only these can be newer than the CPU's array. */
+    private int mayWrite = ALL;
+    /**
+     * The registers the instructions emitted so far read or wrote, and wrote (not counting the
+     * write-backs and reloads around handlers, which follow from these; RegionCompiler.emit's two passes).
+     */
+    private int touched, written;
 
     /**
      * @param c local holding the Cpu; {@code regs} its register array; {@code pkind, psize} ints and
@@ -111,7 +125,7 @@ final class InstructionEmitter {
      *     the instructions of the region's blocks before this one
      */
     InstructionEmitter(MethodVisitor mv, int c, int regs, int pkind, int psize, int fa, int fb, int fres, int faux, int ta, int tb, int addr,
-            int gpr, int dirtyMask, int attention, int next, int base, int done, int chunk, int codePages, int pagingOff,
+            int gpr, int dirtyMask, int attention, int limit, int next, int base, int done, int chunk, int codePages, int pagingOff,
             int chunkLength, int memAddr) {
         this.chunk = chunk;
         this.codePages = codePages;
@@ -123,6 +137,7 @@ final class InstructionEmitter {
         this.done = done;
         this.gpr = gpr;
         this.attention = attention;
+        this.limit = limit;
         this.dirtyMask = dirtyMask;
         this.mv = mv;
         this.c = c;
@@ -302,6 +317,8 @@ final class InstructionEmitter {
     void attention() {
         mv.visitLdcInsn(1);
         mv.visitVarInsn(ISTORE, attention);
+        mv.visitLdcInsn(Long.MIN_VALUE); // and the header's one test fails (RegionCompiler's header)
+        mv.visitVarInsn(LSTORE, limit);
     }
 
     /** Writes pending flags to the CPU (before anything else may read them there); none are pending after it. */
@@ -363,10 +380,38 @@ final class InstructionEmitter {
     // ------------------------------------------------------------------ operands
 
     private int local(int n) {
+        if ((used & (1 << n)) == 0) {
+            throw new IllegalStateException("register " + n + " has no local in this region");
+        }
         return gpr + 2 * n;
     }
 
+    /** The emitted code changed register n's local: it is newer than the CPU's array. */
+    private void wrote(int n) {
+        dirty |= 1 << n;
+        written |= 1 << n;
+        touched |= 1 << n;
+    }
+
+    /**
+     * Gives locals to {@code used} registers only, of which {@code mayWrite} may be written (what a
+     * first emission of the same blocks {@link #touched} and {@link #written}).
+     */
+    void useOnly(int used, int mayWrite) {
+        this.used = used;
+        this.mayWrite = mayWrite & used;
+    }
+
+    int touched() {
+        return touched;
+    }
+
+    int written() {
+        return written;
+    }
+
     private void readReg(int n, int size) {
+        touched |= 1 << n;
         if ((stale & (1 << n)) != 0) {
             load(n);
         }
@@ -388,7 +433,7 @@ final class InstructionEmitter {
         mask(size); // 32-bit writes zero-extend; on a value masked already the JVM folds it away
         mv.visitVarInsn(LSTORE, local(n));
         stale &= ~(1 << n);
-        dirty |= 1 << n;
+        wrote(n);
     }
 
     /**
@@ -399,7 +444,7 @@ final class InstructionEmitter {
         blockLength = length;
         pending = UNKNOWN;
         stale = 0;
-        dirty = mayBeDirty;
+        dirty = mayBeDirty & mayWrite;
         maskStored = -1;
     }
 
@@ -429,7 +474,7 @@ final class InstructionEmitter {
     /** The block ends: every register local is made current again (what each block's start assumes); flags stay where they are. */
     void endBlock() {
         for (int n = 0; n < 16; n++) {
-            if ((stale & (1 << n)) != 0) {
+            if ((stale & used & (1 << n)) != 0) {
                 load(n);
             }
         }
@@ -1075,7 +1120,7 @@ final class InstructionEmitter {
         mask(in.size);
         mv.visitVarInsn(LSTORE, local(in.reg));
         mv.visitLabel(end);
-        dirty |= 1 << in.reg;
+        wrote(in.reg);
     }
 
     /** SETcc (DataTransfer.setcc) into a low byte register or a byte of memory. */
@@ -1101,7 +1146,7 @@ final class InstructionEmitter {
             mv.visitInsn(LAND);
             mv.visitInsn(LOR);
             mv.visitVarInsn(LSTORE, local(in.rm));
-            dirty |= 1 << in.rm;
+            wrote(in.rm);
         }
     }
 

@@ -6,6 +6,7 @@ import static org.objectweb.asm.Opcodes.ACC_PUBLIC;
 import static org.objectweb.asm.Opcodes.ACC_STATIC;
 import static org.objectweb.asm.Opcodes.ACC_SUPER;
 import static org.objectweb.asm.Opcodes.ALOAD;
+import static org.objectweb.asm.Opcodes.ASM9;
 import static org.objectweb.asm.Opcodes.ASTORE;
 import static org.objectweb.asm.Opcodes.ATHROW;
 import static org.objectweb.asm.Opcodes.DUP2;
@@ -16,11 +17,13 @@ import static org.objectweb.asm.Opcodes.IAND;
 import static org.objectweb.asm.Opcodes.IFEQ;
 import static org.objectweb.asm.Opcodes.IFGE;
 import static org.objectweb.asm.Opcodes.IFGT;
+import static org.objectweb.asm.Opcodes.IFLE;
 import static org.objectweb.asm.Opcodes.IFLT;
 import static org.objectweb.asm.Opcodes.IFNE;
 import static org.objectweb.asm.Opcodes.ILOAD;
 import static org.objectweb.asm.Opcodes.INVOKEINTERFACE;
 import static org.objectweb.asm.Opcodes.INVOKESPECIAL;
+import static org.objectweb.asm.Opcodes.INVOKESTATIC;
 import static org.objectweb.asm.Opcodes.INVOKEVIRTUAL;
 import static org.objectweb.asm.Opcodes.ISTORE;
 import static org.objectweb.asm.Opcodes.L2I;
@@ -76,7 +79,7 @@ final class RegionCompiler {
     // locals of run(Cpu c, long left, int entry)
     private static final int C = 1, LEFT = 2, ENTRY = 4, DONE = 5, K = 7, CUR = 8, NEXT = 9, THROWN = 11;
     // and InstructionEmitter's: the register array, pending flags (kind, size, a, b, res, aux), scratch
-    private static final int REGS = 12, PKIND = 13, PSIZE = 14, FA = 15, FB = 17, FRES = 19, FAUX = 21, TA = 23, TB = 25, ADDR = 27, STOPS = 29;
+    private static final int REGS = 12, PKIND = 13, PSIZE = 14, FA = 15, FB = 17, FRES = 19, FAUX = 21, TA = 23, TB = 25, ADDR = 27;
     // the guest registers RAX..R15 (16 longs) and which of them are newer than Cpu.r at a fault
     private static final int GPR = 30, DIRTY = 62;
     // set when a branch hook's alarm ran: the next block is entered through its check
@@ -86,12 +89,13 @@ final class RegionCompiler {
     // the direct memory path (InstructionEmitter.loadMemory, storeMemory): guest RAM's first chunk, the
     // code-page table, whether paging is off, the chunk's length, an access's address
     private static final int CHUNK = 66, CODE_PAGES = 67, PAGING_OFF = 68, CHUNK_LENGTH = 69, MEM_ADDR = 71;
+    // the header's one test: while DONE is at most this, the check has nothing to do (see the header)
+    private static final int LIMIT = 73;
     /**
-     * Blocks between stop-request reads: checks happen on backward jumps only, each at most a
-     * region's 160 instructions after the last, so this keeps the run loop's bound (64 blocks of at
-     * most 64 instructions).
+     * Instructions between stop-request reads: the header is reached at least every region's 160
+     * instructions, so reads are at most the run loop's bound apart (64 blocks of at most 64 instructions).
      */
-    private static final int STOP_CHECKS = Cpu.STOP_CHECK_INTERVAL * Block.MAX_INSNS / MAX_INSNS;
+    private static final long STOP_INSNS = (long) Cpu.STOP_CHECK_INTERVAL * Block.MAX_INSNS - MAX_INSNS;
 
     private RegionCompiler() {}
 
@@ -170,6 +174,34 @@ final class RegionCompiler {
         init.visitMaxs(0, 0);
         init.visitEnd();
 
+        // Twice: the first emission (thrown away) finds the registers the region's own code reads and
+        // writes; only those get locals in the second (InstructionEmitter.useOnly).
+        long masks = run(new MethodVisitor(ASM9) {}, blocks, InstructionEmitter.ALL, InstructionEmitter.ALL);
+        run(cw.visitMethod(0, "run", "(L" + CPU + ";JI)J", null, null), blocks, (int) masks, (int) (masks >>> 32));
+        // Resolve every constant when the class is initialized: the JVM's compilers give up on a
+        // method with an unresolved dynamic constant, and a cold block's or the fault path's would be.
+        MethodVisitor clinit = cw.visitMethod(ACC_STATIC, "<clinit>", "()V", null, null);
+        clinit.visitCode();
+        int k = 0;
+        for (Block b : blocks) {
+            for (int t = 0; t < b.insns.length; t++) {
+                clinit.visitLdcInsn(classData(calleeType(b.insns[t]), k++));
+                clinit.visitInsn(POP);
+                clinit.visitLdcInsn(classData(Insn.class, k++));
+                clinit.visitInsn(POP);
+            }
+        }
+        clinit.visitLdcInsn(classData(Insn[][].class, k));
+        clinit.visitInsn(POP);
+        clinit.visitInsn(RETURN);
+        clinit.visitMaxs(0, 0);
+        clinit.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    /** Emits run(Cpu, long, int) giving locals to {@code used} registers; returns the registers written (high half) and touched. */
+    private static long run(MethodVisitor mv, List<Block> blocks, int used, int mayWrite) {
         int nb = blocks.size();
         int total = instructions(blocks);
         Label[] body = new Label[nb];
@@ -177,7 +209,6 @@ final class RegionCompiler {
             body[j] = new Label();
         }
         Label header = new Label(), dispatch = new Label();
-        MethodVisitor mv = cw.visitMethod(0, "run", "(L" + CPU + ";JI)J", null, null);
         mv.visitCode();
         Label start = new Label(), end = new Label(), onThrow = new Label(), leave = new Label(), leaveSynced = new Label();
         mv.visitTryCatchBlock(start, end, onThrow, "java/lang/RuntimeException");
@@ -194,15 +225,22 @@ final class RegionCompiler {
         mv.visitVarInsn(ISTORE, PKIND);
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, PSIZE);
-        mv.visitLdcInsn(STOP_CHECKS);
-        mv.visitVarInsn(ISTORE, STOPS);
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, ATTENTION);
+        mv.visitVarInsn(LLOAD, LEFT); // the run loop read the stop request and left at least total
+        mv.visitLdcInsn((long) total);
+        mv.visitInsn(LSUB);
+        mv.visitLdcInsn(STOP_INSNS);
+        mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "min", "(JJ)J", false);
+        mv.visitVarInsn(LSTORE, LIMIT);
         for (int local : new int[] {FA, FB, FRES, FAUX, TA, TB, ADDR}) {
             mv.visitInsn(LCONST_0);
             mv.visitVarInsn(LSTORE, local);
         }
         for (int n = 0; n < 16; n++) {
+            if ((used & (1 << n)) == 0) {
+                continue;
+            }
             mv.visitVarInsn(ALOAD, REGS);
             mv.visitLdcInsn(n);
             mv.visitInsn(LALOAD);
@@ -219,8 +257,9 @@ final class RegionCompiler {
         InstructionEmitter.loadMemoryState(mv, C, CHUNK, CODE_PAGES, PAGING_OFF, CHUNK_LENGTH);
         mv.visitInsn(LCONST_0);
         mv.visitVarInsn(LSTORE, MEM_ADDR);
-        InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY, ATTENTION,
+        InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY, ATTENTION, LIMIT,
                 NEXT, RETIRED_AT_ENTRY, DONE, CHUNK, CODE_PAGES, PAGING_OFF, CHUNK_LENGTH, MEM_ADDR);
+        emitter.useOnly(used, mayWrite);
         mv.visitLabel(start);
         // the run loop checked the entry block already
         mv.visitVarInsn(ILOAD, ENTRY);
@@ -231,7 +270,16 @@ final class RegionCompiler {
         // loops with one header, which it optimizes (invariant loads hoisted, registers kept) where
         // a jump into the middle of a cycle would defeat it. An exit or a deliverable interrupt can
         // only have come with a branch counter's alarm, which set ATTENTION.
+        //
+        // One test on the way through: DONE <= LIMIT, where LIMIT is the lower of the last budget
+        // that leaves room for any unchecked path (LEFT - total) and the point where the stop request
+        // is due again; an alarm sets it to Long.MIN_VALUE (InstructionEmitter.attention). Otherwise
+        // the full check below, which sets LIMIT afresh.
         mv.visitLabel(header);
+        mv.visitVarInsn(LLOAD, DONE);
+        mv.visitVarInsn(LLOAD, LIMIT);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFLE, dispatch);
         Label quiet = new Label();
         mv.visitVarInsn(ILOAD, ATTENTION);
         mv.visitJumpInsn(IFEQ, quiet);
@@ -239,17 +287,9 @@ final class RegionCompiler {
         mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "mustLeaveRegion", "()Z", false);
         mv.visitJumpInsn(IFNE, leave);
         mv.visitLabel(quiet);
-        // the volatile stop request every STOP_CHECKS checks, within the run loop's bound
-        Label noStopCheck = new Label();
-        mv.visitIincInsn(STOPS, -1);
-        mv.visitVarInsn(ILOAD, STOPS);
-        mv.visitJumpInsn(IFGT, noStopCheck);
-        mv.visitLdcInsn(STOP_CHECKS);
-        mv.visitVarInsn(ISTORE, STOPS);
-        mv.visitVarInsn(ALOAD, C);
+        mv.visitVarInsn(ALOAD, C); // the volatile stop request (at most STOP_INSNS apart, or sooner)
         mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stopRequested", "()Z", false);
         mv.visitJumpInsn(IFNE, leave);
-        mv.visitLabel(noStopCheck);
         mv.visitVarInsn(LLOAD, LEFT);
         mv.visitVarInsn(LLOAD, DONE);
         mv.visitInsn(LSUB);
@@ -258,6 +298,14 @@ final class RegionCompiler {
         mv.visitJumpInsn(IFLT, leave); // not enough budget for any unchecked path: the run loop goes on block by block
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, ATTENTION);
+        mv.visitVarInsn(LLOAD, LEFT);
+        mv.visitLdcInsn((long) total);
+        mv.visitInsn(LSUB);
+        mv.visitVarInsn(LLOAD, DONE);
+        mv.visitLdcInsn(STOP_INSNS);
+        mv.visitInsn(LADD);
+        mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "min", "(JJ)J", false);
+        mv.visitVarInsn(LSTORE, LIMIT);
         mv.visitLabel(dispatch);
         if (nb == 1) {
             mv.visitJumpInsn(GOTO, body[0]);
@@ -363,6 +411,9 @@ final class RegionCompiler {
         mv.visitLabel(leave); // between blocks: every register local is current, the flags where the kind local says
         InstructionEmitter.writeBackPending(mv, C, PKIND, PSIZE, FA, FB, FRES, FAUX);
         for (int r = 0; r < 16; r++) {
+            if ((mayWrite & (1 << r)) == 0) {
+                continue; // its local, if any, only ever held the CPU's value
+            }
             mv.visitVarInsn(ALOAD, REGS);
             mv.visitLdcInsn(r);
             mv.visitVarInsn(LLOAD, GPR + 2 * r);
@@ -381,6 +432,9 @@ final class RegionCompiler {
         InstructionEmitter.writeBackPending(mv, C, PKIND, PSIZE, FA, FB, FRES, FAUX);
         // and the registers the faulting instruction found newer in locals than in the CPU
         for (int r = 0; r < 16; r++) {
+            if ((mayWrite & (1 << r)) == 0) {
+                continue;
+            }
             Label clean = new Label();
             mv.visitVarInsn(ILOAD, DIRTY);
             mv.visitLdcInsn(1 << r);
@@ -408,26 +462,7 @@ final class RegionCompiler {
         mv.visitInsn(ATHROW);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
-        // Resolve every constant when the class is initialized: the JVM's compilers give up on a
-        // method with an unresolved dynamic constant, and a cold block's or the fault path's would be.
-        MethodVisitor clinit = cw.visitMethod(ACC_STATIC, "<clinit>", "()V", null, null);
-        clinit.visitCode();
-        int k = 0;
-        for (Block b : blocks) {
-            for (int t = 0; t < b.insns.length; t++) {
-                clinit.visitLdcInsn(classData(calleeType(b.insns[t]), k++));
-                clinit.visitInsn(POP);
-                clinit.visitLdcInsn(classData(Insn.class, k++));
-                clinit.visitInsn(POP);
-            }
-        }
-        clinit.visitLdcInsn(classData(Insn[][].class, k));
-        clinit.visitInsn(POP);
-        clinit.visitInsn(RETURN);
-        clinit.visitMaxs(0, 0);
-        clinit.visitEnd();
-        cw.visitEnd();
-        return cw.toByteArray();
+        return (long) emitter.written() << 32 | emitter.touched();
     }
 
     /**
