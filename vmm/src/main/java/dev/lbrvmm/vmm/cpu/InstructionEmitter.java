@@ -84,9 +84,10 @@ final class InstructionEmitter {
     /**
      * The direct memory path's locals (GuestMemory.firstChunk): the first chunk (byte[]), the
      * code-page table (long[][]), 1 while paging is off (int), the chunk's length and the address
-     * of the access (longs).
+     * of the access (longs); an int set to 1 when a store took the slow path (Cpu.store), the only
+     * one that may overwrite decoded code ({@link #mayHaveChangedCode}).
      */
-    private final int chunk, codePages, pagingOff, chunkLength, memAddr;
+    private final int chunk, codePages, pagingOff, chunkLength, memAddr, slowStore;
     /** Instructions in the block being emitted (what its branch hook counts). */
     private int blockLength;
     /** The LazyFlags kind whose operands are in the locals and not yet in the CPU, -1 (in the CPU) or UNKNOWN. */
@@ -126,12 +127,13 @@ final class InstructionEmitter {
      */
     InstructionEmitter(MethodVisitor mv, int c, int regs, int pkind, int psize, int fa, int fb, int fres, int faux, int ta, int tb, int addr,
             int gpr, int dirtyMask, int attention, int limit, int next, int base, int done, int chunk, int codePages, int pagingOff,
-            int chunkLength, int memAddr) {
+            int chunkLength, int memAddr, int slowStore) {
         this.chunk = chunk;
         this.codePages = codePages;
         this.pagingOff = pagingOff;
         this.chunkLength = chunkLength;
         this.memAddr = memAddr;
+        this.slowStore = slowStore;
         this.next = next;
         this.base = base;
         this.done = done;
@@ -630,7 +632,22 @@ final class InstructionEmitter {
         mv.visitLdcInsn(size);
         mv.visitVarInsn(LLOAD, value);
         mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "store", "(JIJ)V", false);
+        mv.visitLdcInsn(1);
+        mv.visitVarInsn(ISTORE, slowStore);
         mv.visitLabel(end);
+    }
+
+    /**
+     * Jumps to {@code unchanged} when the instruction just emitted cannot have overwritten decoded
+     * code: all its stores took the direct path, which only writes pages without decoded code (an
+     * emitted instruction stores through {@link #storeMemory} only). Otherwise it clears the
+     * slow-store local and falls through to the code-epoch test.
+     */
+    void mayHaveChangedCode(Label unchanged) {
+        mv.visitVarInsn(ILOAD, slowStore);
+        mv.visitJumpInsn(IFEQ, unchanged);
+        mv.visitLdcInsn(0);
+        mv.visitVarInsn(ISTORE, slowStore);
     }
 
     /** Jumps to {@code slow} unless {@code size} bytes at memAddr lie in the first chunk (an unsigned compare). */

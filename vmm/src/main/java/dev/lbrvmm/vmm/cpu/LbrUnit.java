@@ -56,8 +56,12 @@ public final class LbrUnit implements BranchListener {
      */
     private int recorded;
     private boolean callStack;
-    private long penaltyCycles;
-    private long lastUpdateCycles;
+    /**
+     * The cycle model's clock at the last LBR update less the misprediction penalties since: a
+     * record's cycle count is the retired count minus this. One field, so a record reads and
+     * writes one value and a misprediction subtracts its penalty from it.
+     */
+    private long cycleBase;
 
 
     /**
@@ -204,7 +208,7 @@ public final class LbrUnit implements BranchListener {
     }
 
     private void far(long src, long dst, int cpl, long count) {
-        penaltyCycles += MISPREDICT_PENALTY; // far transfers always count as mispredicted
+        cycleBase -= MISPREDICT_PENALTY; // far transfers always count as mispredicted
         if (records(BranchKind.K_FAR, cpl)) {
             append(src, dst, true, count);
         }
@@ -213,7 +217,7 @@ public final class LbrUnit implements BranchListener {
     /** A mispredicted branch costs {@link #MISPREDICT_PENALTY} cycles; returns {@code mispred}. */
     private boolean penalized(boolean mispred) {
         if (mispred) {
-            penaltyCycles += MISPREDICT_PENALTY;
+            cycleBase -= MISPREDICT_PENALTY;
         }
         return mispred;
     }
@@ -229,9 +233,8 @@ public final class LbrUnit implements BranchListener {
 
     /** Pushes a record at the next TOS, its cycle count the clock since the previous update. */
     private void append(long src, long dst, boolean mispred, long count) {
-        long now = count + penaltyCycles;
-        long elapsed = now - lastUpdateCycles;
-        lastUpdateCycles = now;
+        long elapsed = count - cycleBase;
+        cycleBase = count;
         // The clock is the running vCPU's retired count; after another vCPU (a lower count) ran on this
         // physical CPU the difference is negative. Hardware cycle counts never are: such a record gets 0
         // (an INFO value with the sign bit smeared over reserved bits made perf's restore #GP).

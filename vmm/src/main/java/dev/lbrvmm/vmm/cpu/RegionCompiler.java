@@ -91,6 +91,8 @@ final class RegionCompiler {
     private static final int CHUNK = 66, CODE_PAGES = 67, PAGING_OFF = 68, CHUNK_LENGTH = 69, MEM_ADDR = 71;
     // the header's one test: while DONE is at most this, the check has nothing to do (see the header)
     private static final int LIMIT = 73;
+    // set when a store took the slow path (InstructionEmitter.mayHaveChangedCode)
+    private static final int SLOW_STORE = 75;
     /**
      * Instructions between stop-request reads: the header is reached at least every region's 160
      * instructions, so reads are at most the run loop's bound apart (64 blocks of at most 64 instructions).
@@ -227,6 +229,8 @@ final class RegionCompiler {
         mv.visitVarInsn(ISTORE, PSIZE);
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, ATTENTION);
+        mv.visitLdcInsn(0);
+        mv.visitVarInsn(ISTORE, SLOW_STORE);
         mv.visitVarInsn(LLOAD, LEFT); // the run loop read the stop request and left at least total
         mv.visitLdcInsn((long) total);
         mv.visitInsn(LSUB);
@@ -258,7 +262,7 @@ final class RegionCompiler {
         mv.visitInsn(LCONST_0);
         mv.visitVarInsn(LSTORE, MEM_ADDR);
         InstructionEmitter emitter = new InstructionEmitter(mv, C, REGS, PKIND, PSIZE, FA, FB, FRES, FAUX, TA, TB, ADDR, GPR, DIRTY, ATTENTION, LIMIT,
-                NEXT, RETIRED_AT_ENTRY, DONE, CHUNK, CODE_PAGES, PAGING_OFF, CHUNK_LENGTH, MEM_ADDR);
+                NEXT, RETIRED_AT_ENTRY, DONE, CHUNK, CODE_PAGES, PAGING_OFF, CHUNK_LENGTH, MEM_ADDR, SLOW_STORE);
         emitter.useOnly(used, mayWrite);
         mv.visitLabel(start);
         // the run loop checked the entry block already
@@ -321,13 +325,15 @@ final class RegionCompiler {
             mv.visitLdcInsn(j);
             mv.visitVarInsn(ISTORE, CUR);
             emitter.startBlock(InstructionEmitter.ALL, n);
+            boolean lastEmitted = false;
             for (int t = 0; t < n; t++) {
                 mv.visitLdcInsn(t);
                 mv.visitVarInsn(ISTORE, K);
                 int handler = constant;
                 constant += 2;
                 emitter.startInstruction();
-                if (!emitter.emit(code[t])) {
+                lastEmitted = emitter.emit(code[t]);
+                if (!lastEmitted) {
                     emitter.beforeHandler(); // the handler reads flags and registers from the CPU
                     emitter.syncBlock(); // and may read the retired count or report a branch
                     call(mv, code[t], handler);
@@ -343,6 +349,9 @@ final class RegionCompiler {
                 if (code[t].mayWriteMemory && t < n - 1) {
                     // a store into decoded code ends the block right after it, as in the interpreter
                     Label same = new Label();
+                    if (lastEmitted) {
+                        emitter.mayHaveChangedCode(same);
+                    }
                     mv.visitVarInsn(ALOAD, C);
                     mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "codeChanged", "()Z", false);
                     mv.visitJumpInsn(IFEQ, same);
@@ -364,9 +373,14 @@ final class RegionCompiler {
                 mv.visitVarInsn(LSTORE, NEXT);
             }
             if (last.mayWriteMemory) {
+                Label same = new Label();
+                if (lastEmitted) {
+                    emitter.mayHaveChangedCode(same);
+                }
                 mv.visitVarInsn(ALOAD, C);
                 mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "codeChanged", "()Z", false);
                 mv.visitJumpInsn(IFNE, leave);
+                mv.visitLabel(same);
             }
             if (chainable(blocks.get(j))) {
                 // on to the block at RIP if the region holds it: its direct successors first, then

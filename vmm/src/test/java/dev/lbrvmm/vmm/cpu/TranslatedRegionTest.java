@@ -4,6 +4,7 @@ import static dev.lbrvmm.vmm.cpu.Cpu.RAX;
 import static dev.lbrvmm.vmm.cpu.Cpu.RBX;
 import static dev.lbrvmm.vmm.cpu.Cpu.RCX;
 import static dev.lbrvmm.vmm.cpu.Cpu.RDX;
+import static dev.lbrvmm.vmm.cpu.Cpu.RSI;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -31,6 +32,42 @@ class TranslatedRegionTest {
         EnginePair p = new EnginePair("4883c000 48ffc1 880c2503100000 4883f940 75ec f4", h -> { });
         assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
         assertThat(p.interpreted.r(RAX)).as("0 + 1 + ... + 63").isEqualTo(2016);
+        assertThat(p.translated.cpu.jitStats().invalidated()).isPositive();
+    }
+
+    /**
+     * A store the emitter writes out itself (a 32-bit MOV), in a loop that runs translated: it
+     * writes data on the code's page each iteration (the slow path, no code changed) and, at
+     * iteration 32, the ADD's immediate. The region must leave right after that store, so the
+     * ADD adds 0 for 32 iterations and 32 for the last 32. The store-into-own-block tests above
+     * never run translated: their block changes on every iteration, so a translation is dropped
+     * before it runs.
+     */
+    private static String storeIntoCodeAtIteration32(int padding) {
+        // 1000: add $imm32,%rax (imm32 at 1002) / inc %rcx / mov $0x1800,%ebx / cmp $32,%rcx /
+        // cmove %esi,%ebx (RSI = 0x1002) / padding x inc %rdx / mov %ecx,(%rbx) / cmp $64,%rcx / jne 1000 (rel32) / hlt
+        int back = -(6 + 3 + 5 + 4 + 3 + 3 * padding + 2 + 4 + 6);
+        return "480500000000 48ffc1 bb00180000 4883f920 0f44de" + " 48ffc2".repeat(padding) + " 890b 4883f940 0f85"
+                + String.format("%02x%02x%02x%02x", back & 0xFF, back >> 8 & 0xFF, back >> 16 & 0xFF, back >>> 24) + " f4";
+    }
+
+    @Test
+    void aTranslatedStoreIntoCodeEndsTheRegionRightAfterIt() {
+        EnginePair p = new EnginePair(storeIntoCodeAtIteration32(0), h -> h.cpu.r[RSI] = 0x1002);
+        assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
+        assertThat(p.interpreted.r(RAX)).as("32 iterations adding 0, then 32 adding 32").isEqualTo(32 * 32);
+        assertThat(p.translatedShare()).isGreaterThan(50);
+        assertThat(p.translated.cpu.jitStats().invalidated()).isPositive();
+    }
+
+    @Test
+    void aTranslatedStoreIntoCodeThatEndsABlockEndsTheRegionRightAfterIt() {
+        // the store is the block's last instruction (a block ends after Block.MAX_INSNS of them):
+        // the region looks at the code epoch there, before going on to the next block
+        EnginePair p = new EnginePair(storeIntoCodeAtIteration32(Block.MAX_INSNS - 6), h -> h.cpu.r[RSI] = 0x1002);
+        assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
+        assertThat(p.interpreted.r(RAX)).as("32 iterations adding 0, then 32 adding 32").isEqualTo(32 * 32);
+        assertThat(p.translatedShare()).isGreaterThan(50);
         assertThat(p.translated.cpu.jitStats().invalidated()).isPositive();
     }
 
