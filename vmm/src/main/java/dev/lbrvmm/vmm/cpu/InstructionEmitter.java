@@ -29,6 +29,7 @@ import static org.objectweb.asm.Opcodes.LSTORE;
 import static org.objectweb.asm.Opcodes.LSUB;
 import static org.objectweb.asm.Opcodes.LUSHR;
 import static org.objectweb.asm.Opcodes.LXOR;
+import static org.objectweb.asm.Opcodes.POP2;
 import static org.objectweb.asm.Opcodes.PUTFIELD;
 import static org.objectweb.asm.Opcodes.IXOR;
 import static org.objectweb.asm.Opcodes.IAND;
@@ -502,13 +503,11 @@ final class InstructionEmitter {
     /** Cpu.push(value on the stack, 8): the new RSP is checked and the value stored before RSP moves. */
     private void push() {
         mv.visitVarInsn(LSTORE, tb);
-        mv.visitVarInsn(ALOAD, c);
         readReg(Cpu.RSP, 8);
         mv.visitLdcInsn(8L);
         mv.visitInsn(LSUB);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
         mv.visitVarInsn(LSTORE, addr);
-        storeMemory(addr, tb, 8);
+        storeMemory(addr, tb, 8, true);
         mv.visitVarInsn(LLOAD, addr);
         writeReg(Cpu.RSP, 8);
     }
@@ -520,10 +519,8 @@ final class InstructionEmitter {
      * dirty when the instruction started.
      */
     private void pop(boolean returnAddress) {
-        mv.visitVarInsn(ALOAD, c);
         readReg(Cpu.RSP, 8);
-        mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
-        loadMemory(8);
+        loadMemory(8, true);
         if (returnAddress) {
             canonical();
         }
@@ -568,14 +565,15 @@ final class InstructionEmitter {
         } else {
             ea(in);
         }
-        loadMemory(size);
+        loadMemory(size, false);
     }
 
     /**
      * Cpu.load(address on the stack, size), leaving the value: with paging off and the access in
-     * the first chunk, straight from the array (GuestMemory.firstChunk), else through the CPU.
+     * the first chunk, straight from the array (GuestMemory.firstChunk), else through the CPU
+     * (after the stack-address check when {@code stack}: a pop).
      */
-    private void loadMemory(int size) {
+    private void loadMemory(int size, boolean stack) {
         Label slow = new Label(), end = new Label();
         mv.visitVarInsn(LSTORE, memAddr);
         mv.visitVarInsn(ILOAD, pagingOff);
@@ -587,6 +585,7 @@ final class InstructionEmitter {
         mv.visitMethodInsn(INVOKESTATIC, MEMORY, "direct" + 8 * size, "([BI)J", false);
         mv.visitJumpInsn(GOTO, end);
         mv.visitLabel(slow);
+        stackAddressCheck(stack);
         mv.visitVarInsn(ALOAD, c);
         mv.visitVarInsn(LLOAD, memAddr);
         mv.visitLdcInsn(size);
@@ -600,7 +599,7 @@ final class InstructionEmitter {
      * GuestMemory's writes do when no code is hit), else through the CPU, which notices stores
      * into code.
      */
-    private void storeMemory(int at, int value, int size) {
+    private void storeMemory(int at, int value, int size, boolean stack) {
         Label slow = new Label(), end = new Label();
         mv.visitVarInsn(LLOAD, at);
         mv.visitVarInsn(LSTORE, memAddr);
@@ -627,6 +626,7 @@ final class InstructionEmitter {
         mv.visitMethodInsn(INVOKESTATIC, MEMORY, "putDirect" + 8 * size, "([BIJ)V", false);
         mv.visitJumpInsn(GOTO, end);
         mv.visitLabel(slow);
+        stackAddressCheck(stack);
         mv.visitVarInsn(ALOAD, c);
         mv.visitVarInsn(LLOAD, memAddr);
         mv.visitLdcInsn(size);
@@ -648,6 +648,20 @@ final class InstructionEmitter {
         mv.visitJumpInsn(IFEQ, unchanged);
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, slowStore);
+    }
+
+    /**
+     * On the slow path of a stack access: Cpu.stackAddress, which raises #SS(0) for a
+     * non-canonical address (PUSH/POP and CALL/RET in 64-bit mode) before the access is tried. The
+     * direct path needs no test: an address in the first chunk is canonical.
+     */
+    private void stackAddressCheck(boolean stack) {
+        if (stack) {
+            mv.visitVarInsn(ALOAD, c);
+            mv.visitVarInsn(LLOAD, memAddr);
+            mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
+            mv.visitInsn(POP2);
+        }
     }
 
     /** Jumps to {@code slow} unless {@code size} bytes at memAddr lie in the first chunk (an unsigned compare). */
@@ -699,7 +713,7 @@ final class InstructionEmitter {
             return;
         }
         mv.visitVarInsn(LSTORE, tb);
-        storeMemory(addr, tb, in.size);
+        storeMemory(addr, tb, in.size, false);
     }
 
     /** base + index << scale + disp, not truncated (LEA's offset and, truncated by ea, the address). */

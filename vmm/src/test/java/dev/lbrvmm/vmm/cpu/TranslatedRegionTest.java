@@ -5,6 +5,7 @@ import static dev.lbrvmm.vmm.cpu.Cpu.RBX;
 import static dev.lbrvmm.vmm.cpu.Cpu.RCX;
 import static dev.lbrvmm.vmm.cpu.Cpu.RDX;
 import static dev.lbrvmm.vmm.cpu.Cpu.RSI;
+import static dev.lbrvmm.vmm.cpu.Cpu.RSP;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -125,6 +126,32 @@ class TranslatedRegionTest {
         EnginePair p = new EnginePair(code, setUp);
         assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
         assertThat(p.interpreted.r(RCX)).isEqualTo(50);
+        assertThat(p.translated.cpu.jitStats().instructionsRun()).isPositive();
+    }
+
+    @Test
+    void aPushToANonCanonicalStackInsideARegionRaisesStackFault() {
+        // lidt (%rax); loop at 1003: inc %rcx / cmp $20,%rcx / cmove %rsi,%rsp (RSI non-canonical) /
+        // push %rcx / pop %rdx / cmp $40,%rcx / jne 1003 / hlt. The push at iteration 20 raises #SS(0)
+        // (not #GP: the stack-address check on the translated push's slow path). The #SS gate has
+        // IST 1 (the TSS at 0x9000 gives 0x5000) since RSP is unusable; its handler at 0x6000 drops
+        // the error code, puts 0x4000 in the saved RSP and returns to the push.
+        String code = "0f0118 48ffc1 4883f914 480f44e6 51 5a 4883f928 75ed f4";
+        Consumer<CpuHarness> setUp = h -> {
+            h.reg(RAX, 0x7000).reg(RSP, 0x4000).reg(RSI, 0x8000_0000_0000_4000L);
+            h.mem.write16(0x7000, 256 * 16 - 1);
+            h.mem.write64(0x7002, 0x8000);
+            h.gate(0x8000, Vector.SS, 0x6000);
+            h.mem.write64(0x8000 + Vector.SS * 16L, h.mem.read64(0x8000 + Vector.SS * 16L) | 1L << 32); // IST 1
+            h.cpu.tr = 0x28;
+            h.cpu.trBase = 0x9000;
+            h.mem.write64(0x9000 + 36, 0x5000);
+            h.put(0x6000, "4883c408 48c744241800400000 48cf");
+        };
+        EnginePair p = new EnginePair(code, setUp);
+        assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
+        assertThat(p.interpreted.r(RCX)).isEqualTo(40);
+        assertThat(p.interpreted.r(RSP)).isEqualTo(0x4000);
         assertThat(p.translated.cpu.jitStats().instructionsRun()).isPositive();
     }
 
