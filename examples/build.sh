@@ -29,7 +29,7 @@ objcopy -O binary "$tmp/serial-idt.elf" bin/serial-idt.bin
 # Multiboot kernels (mb_*): 32-bit entry into long mode, linked at 1 MiB, then turned into an ELF32
 # wrapper around the 64-bit code as kvm-unit-tests does (objcopy -O elf32-i386): QEMU's -kernel and
 # lbrvmm's run --kernel take them as Multiboot kernels.
-for name in mb_longmode mb_pagefault mb_highmap; do
+for name in mb_longmode mb_pagefault mb_highmap mb_remap; do
     as --64 -I src -o "$tmp/$name.o" "src/$name.S"
     ld -m elf_x86_64 -z max-page-size=0x1000 -z noseparate-code -Ttext=0x100000 -e _start -o "$tmp/$name.elf64" "$tmp/$name.o"
     objcopy -O elf32-i386 "$tmp/$name.elf64" "bin/$name.elf"

@@ -55,6 +55,7 @@ class EngineEquivalenceTest {
         out.add(Arguments.of("mb_longmode", new String[] {"--kernel", mb + "mb_longmode.elf", "--append", "a b"}));
         out.add(Arguments.of("mb_pagefault", new String[] {"--kernel", mb + "mb_pagefault.elf"}));
         out.add(Arguments.of("mb_highmap with LBR", new String[] {"--kernel", mb + "mb_highmap.elf", "-o", lbr, "-o", debugctl}));
+        out.add(Arguments.of("mb_remap with LBR", new String[] {"--kernel", mb + "mb_remap.elf", "-o", lbr, "-o", debugctl}));
         // the unmodified kvm-unit-tests kernels, when they are beside the checkout (KvmUnitTestsTest)
         Path kut = CliRunner.home().resolveSibling("shared").resolve("kut");
         for (String k : List.of("dummy", "tsc", "msr")) {

@@ -38,6 +38,21 @@ class MultibootExamplesTest {
     }
 
     @Test
+    void codeRemappedUnderARunningLoopRunsAsMappedUnderBothEngines() {
+        // translated at once (threshold 2, on the vCPU thread), so every phase runs translated code
+        for (String[] engine : new String[][] {{"-o", "guest.cpu.engine=interpreter"},
+                {"-o", "guest.cpu.engine=jit", "-o", "guest.cpu.jit.threshold=2", "-o", "guest.cpu.jit.background=off", "--stats"}}) {
+            CliRunner.Result r = run("mb_remap.elf", engine);
+            assertThat(r.out()).as(engine[1]).contains("= 0x13880; every call ran the code mapped at the time: ok");
+            assertThat(r.status()).as(r.err()).isEqualTo(1);
+            if (engine.length > 2) {
+                assertThat(r.err()).as("the remapped function ran translated and its translations were dropped")
+                        .containsPattern("invalidated\\s+[1-9]");
+            }
+        }
+    }
+
+    @Test
     void lbrDumpAddressesAreLinear() throws Exception {
         java.nio.file.Path dump = java.nio.file.Files.createTempFile("lbr", ".json");
         try {

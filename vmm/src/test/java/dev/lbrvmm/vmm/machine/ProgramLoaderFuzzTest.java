@@ -21,7 +21,7 @@ import java.util.List;
 class ProgramLoaderFuzzTest {
     private static final Path HOME = Path.of("").toAbsolutePath().getParent();
     private static final List<String> ELFS = List.of("fib.elf", "lbr_sample.elf", "pmu_lbr.elf", "x87.elf");
-    private static final List<String> KERNELS = List.of("mb_longmode.elf", "mb_highmap.elf", "mb_pagefault.elf");
+    private static final List<String> KERNELS = List.of("mb_longmode.elf", "mb_highmap.elf", "mb_pagefault.elf", "mb_remap.elf");
     private static byte[][] elfs;
     private static byte[][] kernels;
 
