@@ -53,21 +53,18 @@ calls:
         jnz 2b
         ret
 
+# A function alone on its page: 100 iterations adding STEP, the sum returned in %eax.
+        .macro summer name, step
         .align 4096
-one:    xor %eax, %eax
+\name:  xor %eax, %eax
         mov $100, %ecx
-3:      add $1, %eax
+1:      add $\step, %eax
         dec %ecx
-        jnz 3b
+        jnz 1b
         ret
-
-        .align 4096
-two:    xor %eax, %eax
-        mov $100, %ecx
-4:      add $2, %eax
-        dec %ecx
-        jnz 4b
-        ret
+        .endm
+        summer one, 1
+        summer two, 2
 
         .data
         .align 4096

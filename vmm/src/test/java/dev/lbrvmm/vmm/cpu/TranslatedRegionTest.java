@@ -54,18 +54,19 @@ class TranslatedRegionTest {
 
     @Test
     void aTranslatedStoreIntoCodeEndsTheRegionRightAfterIt() {
-        EnginePair p = new EnginePair(storeIntoCodeAtIteration32(0), h -> h.cpu.r[RSI] = 0x1002);
-        assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
-        assertThat(p.interpreted.r(RAX)).as("32 iterations adding 0, then 32 adding 32").isEqualTo(32 * 32);
-        assertThat(p.translatedShare()).isGreaterThan(50);
-        assertThat(p.translated.cpu.jitStats().invalidated()).isPositive();
+        runsStoreIntoCodeAtIteration32(0);
     }
 
     @Test
     void aTranslatedStoreIntoCodeThatEndsABlockEndsTheRegionRightAfterIt() {
         // the store is the block's last instruction (a block ends after Block.MAX_INSNS of them):
         // the region looks at the code epoch there, before going on to the next block
-        EnginePair p = new EnginePair(storeIntoCodeAtIteration32(Block.MAX_INSNS - 6), h -> h.cpu.r[RSI] = 0x1002);
+        runsStoreIntoCodeAtIteration32(Block.MAX_INSNS - 6);
+    }
+
+    /** Runs {@link #storeIntoCodeAtIteration32} under both engines: mostly translated, and the right sum. */
+    private static void runsStoreIntoCodeAtIteration32(int padding) {
+        EnginePair p = new EnginePair(storeIntoCodeAtIteration32(padding), h -> h.cpu.r[RSI] = 0x1002);
         assertThat(p.runToHalt(1_000_000)).isEqualTo(CpuExit.HLT);
         assertThat(p.interpreted.r(RAX)).as("32 iterations adding 0, then 32 adding 32").isEqualTo(32 * 32);
         assertThat(p.translatedShare()).isGreaterThan(50);
