@@ -37,7 +37,10 @@ public final class LbrUnit implements BranchListener {
     private final int depth;
     private final int mask;
     private final int fmt;
-    private final boolean hasInfo;
+    /** All ones when the model has LBR_INFO MSRs, else 0 (the INFO slot of each entry stays 0). */
+    private final long infoMask;
+    /** Deepest model-specific LBR (32 entries, Skylake and later); the ring's index is kept below it. */
+    private static final int MAX_DEPTH = 32;
     /** The entries interleaved, 4 longs each: FROM, TO, INFO, (padding), so a record is one array. */
     private final long[] ring;
     /** FROM/TO hold plain addresses (formats 1, 2, 5, 7): no flag bits to encode on the hot path. */
@@ -74,9 +77,13 @@ public final class LbrUnit implements BranchListener {
         this.model = model;
         this.cpu = cpu;
         this.depth = model.lbrDepth();
+        if (Integer.bitCount(depth) != 1 || depth > MAX_DEPTH) {
+            throw new IllegalArgumentException("CPU model " + model.name() + ": an LBR of " + depth
+                    + " entries; model-specific LBRs have a power of two up to " + MAX_DEPTH);
+        }
         this.mask = depth - 1;
         this.fmt = model.recordFormat();
-        this.hasInfo = LbrFormat.hasInfoMsr(fmt);
+        this.infoMask = LbrFormat.hasInfoMsr(fmt) ? -1L : 0L;
         this.ring = new long[depth * 4];
         this.plain = fmt == LbrFormat.LIP || fmt == LbrFormat.EIP || fmt == LbrFormat.INFO || fmt == LbrFormat.INFO2;
     }
@@ -238,8 +245,8 @@ public final class LbrUnit implements BranchListener {
         // The clock is the running vCPU's retired count; after another vCPU (a lower count) ran on this
         // physical CPU the difference is negative. Hardware cycle counts never are: such a record gets 0
         // (an INFO value with the sign bit smeared over reserved bits made perf's restore #GP).
-        int cycles = elapsed > 0xFFFF ? 0xFFFF : elapsed < 0 ? 0 : (int) elapsed;
-        int t = (tos + 1) & mask;
+        long cycles = Math.min(Math.max(elapsed, 0L), 0xFFFFL);
+        int t = (tos + 1) & mask & (MAX_DEPTH - 1); // the last AND changes nothing: it tells the JIT 0 <= t < 32
         tos = t;
         int at = t << 2;
         long[] r = ring;
@@ -248,9 +255,9 @@ public final class LbrUnit implements BranchListener {
             r[at + 1] = dst;
         } else {
             r[at] = LbrFormat.encodeFrom(fmt, src, dst, mispred);
-            r[at + 1] = LbrFormat.encodeTo(fmt, dst, cycles);
+            r[at + 1] = LbrFormat.encodeTo(fmt, dst, (int) cycles);
         }
-        r[at + 2] = hasInfo ? (mispred ? Long.MIN_VALUE | cycles : cycles) : 0;
+        r[at + 2] = ((mispred ? Long.MIN_VALUE : 0) | cycles) & infoMask; // INFO: MISPRED in bit 63, the cycle count
     }
 
     private void clear(int i) {
