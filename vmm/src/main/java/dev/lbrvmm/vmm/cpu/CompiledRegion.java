@@ -13,8 +13,9 @@ package dev.lbrvmm.vmm.cpu;
  * at most once, so it fits that budget. Jumps backward pass a check (the region's one header, so
  * its loops are reducible for the JVM's compiler), as does a forward jump after a branch hook
  * whose counter alarm ran. The check leaves when less than {@link #minBudget} is left
- * (the run loop then goes on block by block), when a stop request came (read every few checks,
- * within the run loop's bound) and, after an alarm, when the run loop would stop there (an exit,
+ * (the run loop then goes on block by block), when a stop request came (read when the
+ * instructions done pass the point it is due, within the run loop's bound; on the way through, the
+ * check is one comparison against that limit) and, after an alarm, when the run loop would stop there (an exit,
  * a deliverable interrupt: {@link Cpu#mustLeaveRegion}). Every cycle has a backward jump, so nothing runs unchecked for
  * longer than the region's size. Exactness rests on this: within the blocks a region chains (none
  * with a system instruction), exits and IF do not change and an interrupt becomes pending only in
