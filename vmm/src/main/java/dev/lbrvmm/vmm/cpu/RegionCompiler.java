@@ -231,12 +231,7 @@ final class RegionCompiler {
         mv.visitVarInsn(ISTORE, ATTENTION);
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, SLOW_STORE);
-        mv.visitVarInsn(LLOAD, LEFT); // the run loop read the stop request and left at least total
-        mv.visitLdcInsn((long) total);
-        mv.visitInsn(LSUB);
-        mv.visitLdcInsn(STOP_INSNS);
-        mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "min", "(JJ)J", false);
-        mv.visitVarInsn(LSTORE, LIMIT);
+        setLimit(mv, total); // the run loop read the stop request and left at least total
         for (int local : new int[] {FA, FB, FRES, FAUX, TA, TB, ADDR}) {
             mv.visitInsn(LCONST_0);
             mv.visitVarInsn(LSTORE, local);
@@ -302,14 +297,7 @@ final class RegionCompiler {
         mv.visitJumpInsn(IFLT, leave); // not enough budget for any unchecked path: the run loop goes on block by block
         mv.visitLdcInsn(0);
         mv.visitVarInsn(ISTORE, ATTENTION);
-        mv.visitVarInsn(LLOAD, LEFT);
-        mv.visitLdcInsn((long) total);
-        mv.visitInsn(LSUB);
-        mv.visitVarInsn(LLOAD, DONE);
-        mv.visitLdcInsn(STOP_INSNS);
-        mv.visitInsn(LADD);
-        mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "min", "(JJ)J", false);
-        mv.visitVarInsn(LSTORE, LIMIT);
+        setLimit(mv, total);
         mv.visitLabel(dispatch);
         if (nb == 1) {
             mv.visitJumpInsn(GOTO, body[0]);
@@ -522,6 +510,21 @@ final class RegionCompiler {
         mv.visitVarInsn(LLOAD, DONE);
         mv.visitInsn(LADD);
         mv.visitFieldInsn(PUTFIELD, CPU, "retired", "J");
+    }
+
+    /**
+     * LIMIT = min(LEFT - total, DONE + STOP_INSNS): the header's one comparison passes while the
+     * budget leaves room for any unchecked path and the stop request is not due.
+     */
+    private static void setLimit(MethodVisitor mv, int total) {
+        mv.visitVarInsn(LLOAD, LEFT);
+        mv.visitLdcInsn((long) total);
+        mv.visitInsn(LSUB);
+        mv.visitVarInsn(LLOAD, DONE);
+        mv.visitLdcInsn(STOP_INSNS);
+        mv.visitInsn(LADD);
+        mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "min", "(JJ)J", false);
+        mv.visitVarInsn(LSTORE, LIMIT);
     }
 
     /** Where control goes after {@code last} is known from the code (a fall-through or a direct branch). */
