@@ -576,19 +576,13 @@ final class InstructionEmitter {
     private void loadMemory(int size, boolean stack) {
         Label slow = new Label(), end = new Label();
         mv.visitVarInsn(LSTORE, memAddr);
-        mv.visitVarInsn(ILOAD, pagingOff);
-        mv.visitJumpInsn(IFEQ, slow);
-        inChunk(size, slow);
+        directOrElse(size, slow);
         mv.visitVarInsn(ALOAD, chunk);
         mv.visitVarInsn(LLOAD, memAddr);
         mv.visitInsn(L2I);
         mv.visitMethodInsn(INVOKESTATIC, MEMORY, "direct" + 8 * size, "([BI)J", false);
         mv.visitJumpInsn(GOTO, end);
-        mv.visitLabel(slow);
-        stackAddressCheck(stack);
-        mv.visitVarInsn(ALOAD, c);
-        mv.visitVarInsn(LLOAD, memAddr);
-        mv.visitLdcInsn(size);
+        slowAccess(slow, stack, size);
         mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "load", "(JI)J", false);
         mv.visitLabel(end);
     }
@@ -603,9 +597,7 @@ final class InstructionEmitter {
         Label slow = new Label(), end = new Label();
         mv.visitVarInsn(LLOAD, at);
         mv.visitVarInsn(LSTORE, memAddr);
-        mv.visitVarInsn(ILOAD, pagingOff);
-        mv.visitJumpInsn(IFEQ, slow);
-        inChunk(size, slow);
+        directOrElse(size, slow);
         mv.visitVarInsn(LLOAD, memAddr); // within one page
         mv.visitLdcInsn(0xFFFL);
         mv.visitInsn(LAND);
@@ -625,11 +617,7 @@ final class InstructionEmitter {
         mv.visitVarInsn(LLOAD, value);
         mv.visitMethodInsn(INVOKESTATIC, MEMORY, "putDirect" + 8 * size, "([BIJ)V", false);
         mv.visitJumpInsn(GOTO, end);
-        mv.visitLabel(slow);
-        stackAddressCheck(stack);
-        mv.visitVarInsn(ALOAD, c);
-        mv.visitVarInsn(LLOAD, memAddr);
-        mv.visitLdcInsn(size);
+        slowAccess(slow, stack, size);
         mv.visitVarInsn(LLOAD, value);
         mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "store", "(JIJ)V", false);
         mv.visitLdcInsn(1);
@@ -651,21 +639,28 @@ final class InstructionEmitter {
     }
 
     /**
-     * On the slow path of a stack access: Cpu.stackAddress, which raises #SS(0) for a
-     * non-canonical address (PUSH/POP and CALL/RET in 64-bit mode) before the access is tried. The
-     * direct path needs no test: an address in the first chunk is canonical.
+     * The slow path of an access at memAddr starts here: for a stack access, Cpu.stackAddress,
+     * which raises #SS(0) for a non-canonical address (PUSH/POP and CALL/RET in 64-bit mode) before
+     * the access is tried (the direct path needs no test: an address in the first chunk is
+     * canonical); then the CPU, the address and the size go on the stack for Cpu.load/store.
      */
-    private void stackAddressCheck(boolean stack) {
+    private void slowAccess(Label slow, boolean stack, int size) {
+        mv.visitLabel(slow);
         if (stack) {
             mv.visitVarInsn(ALOAD, c);
             mv.visitVarInsn(LLOAD, memAddr);
             mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "stackAddress", "(J)J", false);
             mv.visitInsn(POP2);
         }
+        mv.visitVarInsn(ALOAD, c);
+        mv.visitVarInsn(LLOAD, memAddr);
+        mv.visitLdcInsn(size);
     }
 
-    /** Jumps to {@code slow} unless {@code size} bytes at memAddr lie in the first chunk (an unsigned compare). */
-    private void inChunk(int size, Label slow) {
+    /** Jumps to {@code slow} unless paging is off and {@code size} bytes at memAddr lie in the first chunk (an unsigned compare). */
+    private void directOrElse(int size, Label slow) {
+        mv.visitVarInsn(ILOAD, pagingOff);
+        mv.visitJumpInsn(IFEQ, slow);
         mv.visitVarInsn(LLOAD, memAddr);
         mv.visitVarInsn(LLOAD, chunkLength);
         mv.visitLdcInsn((long) size);
